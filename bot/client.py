@@ -1,0 +1,95 @@
+"""The Bot subclass: `setup_hook` wires the database, the scheduler, the cogs and the commands."""
+
+from __future__ import annotations
+
+import logging
+import pkgutil
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+import cogs
+from bot.clock import Clock
+from bot.command_sync import sync_if_changed
+from bot.config import Settings
+from bot.db.engine import SessionFactory
+from bot.replies import report_error
+from bot.scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+
+class WatchClubTree(app_commands.CommandTree["WatchClubBot"]):
+    async def on_error(
+        self, interaction: discord.Interaction[WatchClubBot], error: app_commands.AppCommandError
+    ) -> None:
+        await report_error(interaction, error)
+
+
+def bot_intents() -> discord.Intents:
+    """Minimal, no privileged intent: guilds (channels, roles, threads) and message events
+    (counted per discussion thread; their content stays empty without the privileged intent)."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    return intents
+
+
+def extension_names() -> list[str]:
+    """Every public module or package in `cogs/` (names starting with `_` are helpers)."""
+    return sorted(
+        f"cogs.{module.name}"
+        for module in pkgutil.iter_modules(cogs.__path__)
+        if not module.name.startswith("_")
+    )
+
+
+class WatchClubBot(commands.Bot):
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: SessionFactory,
+        clock: Clock,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=bot_intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=WatchClubTree,
+            **options,
+        )
+        self.settings = settings
+        self.session_factory = session_factory
+        self.clock = clock
+        self.scheduler = Scheduler(clock)
+
+    async def setup_hook(self) -> None:
+        for name in extension_names():
+            await self.load_extension(name)
+        self.scheduler.start()
+        await self._sync_commands()
+        # Cogs listen for this to rebuild their jobs and register persistent views.
+        self.dispatch("watchclub_setup_done")
+
+    async def _sync_commands(self) -> None:
+        if self.application_id is None:
+            log.warning("no application id yet; slash commands not synced")
+            return
+        guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        try:
+            async with self.session_factory() as session:
+                await sync_if_changed(self.tree, session, self.application_id, guild, self.clock.now())
+        except discord.HTTPException as exc:
+            # The bot still answers commands registered earlier; the next start tries again.
+            log.error("could not sync slash commands: %s %s", exc.status, exc.text)
+
+    async def close(self) -> None:
+        log.info("shutting down")
+        self.scheduler.shutdown()
+        await super().close()

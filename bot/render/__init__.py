@@ -1,0 +1,1 @@
+"""Pure rendering: data in, text / discord.Embed / PNG bytes out."""

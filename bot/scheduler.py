@@ -1,0 +1,78 @@
+"""The in-memory timer: APScheduler date jobs derived from the database, never the reverse.
+
+Each job only says "look at this show now"; what is due and what was already done is decided
+by the services from the database. The jobs are rebuilt at start-up and after every change.
+Instants are computed with zoneinfo by the services (APScheduler's cron trigger mishandles DST),
+and converted here from the bot's clock to real time, so a shifted test clock works too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from bot.clock import Clock
+
+log = logging.getLogger(__name__)
+
+JobFunc = Callable[..., Awaitable[None]]
+
+
+class Scheduler:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._aps = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={
+                # A job that fires late still runs (the services decide what "late" means);
+                # the default of 1 s would silently drop it.
+                "misfire_grace_time": None,
+                "coalesce": True,
+                # Runs are idempotent (claims in the database), so overlap is harmless; a
+                # refused overlapping run of a date job would be lost.
+                "max_instances": 16,
+            },
+        )
+
+    @property
+    def running(self) -> bool:
+        return bool(self._aps.running)
+
+    def start(self) -> None:
+        """Start inside the running event loop (the bot's `setup_hook`)."""
+        if not self._aps.running:
+            self._aps.start()
+
+    def shutdown(self) -> None:
+        if self._aps.running:
+            self._aps.shutdown(wait=False)
+
+    def to_real_time(self, instant: datetime) -> datetime:
+        return datetime.now(UTC) + (instant - self._clock.now())
+
+    def schedule(self, job_id: str, at: datetime, func: JobFunc, *args: Any) -> None:
+        """Run `func(*args)` at `at` (bot clock), replacing any job with the same id."""
+        run_date = self.to_real_time(at)
+        self._aps.add_job(
+            func,
+            DateTrigger(run_date=max(run_date, datetime.now(UTC) + timedelta(milliseconds=1))),
+            id=job_id,
+            args=args,
+            replace_existing=True,
+        )
+
+    def cancel(self, job_id: str) -> None:
+        if self._aps.get_job(job_id) is not None:
+            self._aps.remove_job(job_id)
+
+    def job_ids(self) -> list[str]:
+        return [job.id for job in self._aps.get_jobs()]
+
+    def next_run(self, job_id: str) -> datetime | None:
+        job = self._aps.get_job(job_id)
+        return job.next_run_time if job is not None else None

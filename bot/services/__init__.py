@@ -1,0 +1,1 @@
+"""Discord-free rules: one module per capability, tested without Discord."""

@@ -1,0 +1,1 @@
+"""Discord-facing extensions, one per capability; every module here is loaded at start."""
