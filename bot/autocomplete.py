@@ -10,7 +10,5 @@ from discord import app_commands
 from bot.services.timezones import search_timezones
 
 
-async def timezone_autocomplete(
-    interaction: discord.Interaction[Any], current: str
-) -> list[app_commands.Choice[str]]:
+async def timezone_autocomplete(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
     return [app_commands.Choice(name=name, value=name) for name in search_timezones(current, limit=25)]

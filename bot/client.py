@@ -40,9 +40,7 @@ def bot_intents() -> discord.Intents:
 def extension_names() -> list[str]:
     """Every public module or package in `cogs/` (names starting with `_` are helpers)."""
     return sorted(
-        f"cogs.{module.name}"
-        for module in pkgutil.iter_modules(cogs.__path__)
-        if not module.name.startswith("_")
+        f"cogs.{module.name}" for module in pkgutil.iter_modules(cogs.__path__) if not module.name.startswith("_")
     )
 
 

@@ -51,9 +51,7 @@ def missing(permissions: discord.Permissions, needs: Iterable[str]) -> list[str]
     return [LABELS[name] for name in needs if not getattr(permissions, name)]
 
 
-def checks_for(
-    announcement_channel_id: int, discussion_channel_id: int, discussion_kind: str
-) -> list[ChannelCheck]:
+def checks_for(announcement_channel_id: int, discussion_channel_id: int, discussion_kind: str) -> list[ChannelCheck]:
     discussion_needs = FORUM_NEEDS if discussion_kind == "forum" else TEXT_DISCUSSIONS_NEED
     if announcement_channel_id == discussion_channel_id:
         merged = tuple(dict.fromkeys(ANNOUNCEMENTS_NEED + discussion_needs))

@@ -91,4 +91,4 @@ async def session(session_factory: SessionFactory) -> AsyncIterator[AsyncSession
 
 @pytest.fixture
 def clock() -> Iterator[ManualClock]:
-    yield ManualClock(datetime(2024, 1, 11, 12, 0, tzinfo=UTC))
+    return ManualClock(datetime(2024, 1, 11, 12, 0, tzinfo=UTC))

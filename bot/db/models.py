@@ -111,6 +111,9 @@ class Episode(Base):
     air_at: Mapped[datetime] = mapped_column(index=True)
     # A moderator's one-off move of this episode (`/show delay`), as an instant.
     delayed_to: Mapped[datetime | None]
+    # Aired before the club scheduled it (a show added mid-season, or an edit that put it in
+    # the past): never announced, no thread or poll opened automatically.
+    before_tracking: Mapped[bool] = mapped_column(Boolean, default=False)
 
     show: Mapped[Show] = relationship(back_populates="episodes")
     actions: Mapped[list[DropAction]] = relationship(

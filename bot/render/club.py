@@ -13,18 +13,14 @@ PROBLEM_COLOUR = discord.Colour.orange()
 
 
 def club_embed(club: ClubSettings, problems: Sequence[str]) -> discord.Embed:
-    discussions = (
-        "forum, one post per episode" if club.discussion_kind == "forum" else "text, one thread per episode"
-    )
+    discussions = "forum, one post per episode" if club.discussion_kind == "forum" else "text, one thread per episode"
     embed = discord.Embed(
         title="Watch club configuration",
         colour=PROBLEM_COLOUR if problems else OK_COLOUR,
     )
     embed.add_field(name="Announcements", value=f"<#{club.announcement_channel_id}>", inline=True)
     embed.add_field(name="Discussions", value=f"<#{club.discussion_channel_id}> ({discussions})", inline=True)
-    embed.add_field(
-        name="Ping role", value=f"<@&{club.ping_role_id}>" if club.ping_role_id else "none", inline=True
-    )
+    embed.add_field(name="Ping role", value=f"<@&{club.ping_role_id}>" if club.ping_role_id else "none", inline=True)
     embed.add_field(name="Timezone", value=club.timezone, inline=True)
     if club.moderator_role_id:
         embed.add_field(name="Moderator role", value=f"<@&{club.moderator_role_id}>", inline=True)

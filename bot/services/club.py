@@ -77,9 +77,7 @@ async def setup_club(session: AsyncSession, request: ClubSetup, now: datetime) -
     if request.discussion_kind not in DISCUSSION_KINDS:
         raise UserError("The discussion channel must be a forum channel or a text channel.")
     if request.ping_role_id is not None and request.ping_role_id == request.guild_id:
-        raise UserError(
-            "@everyone can't be the ping role: pick a role members can opt into, or leave it out."
-        )
+        raise UserError("@everyone can't be the ping role: pick a role members can opt into, or leave it out.")
     timezone = validate_timezone(request.timezone) if request.timezone is not None else None
 
     club = await session.get(Club, request.guild_id)

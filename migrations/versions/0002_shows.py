@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("title", sa.String(length=200), nullable=True),
         sa.Column("air_at", UTCDateTime(), nullable=False),
         sa.Column("delayed_to", UTCDateTime(), nullable=True),
+        sa.Column("before_tracking", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["show_id"], ["show.id"], name=op.f("fk_episode_show_id_show"), ondelete="CASCADE"
         ),
