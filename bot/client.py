@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import pkgutil
+from datetime import datetime, timedelta
 from typing import Any
 
 import discord
@@ -15,8 +16,10 @@ from bot.clock import Clock
 from bot.command_sync import sync_if_changed
 from bot.config import Settings
 from bot.db.engine import SessionFactory
+from bot.publisher import DiscordPublisher
 from bot.replies import report_error
 from bot.scheduler import Scheduler
+from bot.services.drops import DropRunner, due_shows
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +67,41 @@ class WatchClubBot(commands.Bot):
         self.session_factory = session_factory
         self.clock = clock
         self.scheduler = Scheduler(clock)
+        self.publisher = DiscordPublisher(self)
+        self.drops = DropRunner(
+            session_factory,
+            clock,
+            self.publisher,
+            grace=timedelta(hours=settings.drop_grace_hours),
+            reschedule=self.schedule_show,
+        )
 
     async def setup_hook(self) -> None:
         for name in extension_names():
             await self.load_extension(name)
-        self.scheduler.start()
         await self._sync_commands()
-        # Cogs listen for this to rebuild their jobs and register persistent views.
-        self.dispatch("watchclub_setup_done")
+        self.scheduler.start()
+        await self.rebuild_jobs()
+
+    async def rebuild_jobs(self) -> int:
+        """One job per show with something due, from the database (the source of truth)."""
+        async with self.session_factory() as session:
+            due = await due_shows(session)
+        for show_id, when in due:
+            self.schedule_show(show_id, when)
+        log.info("scheduled %d shows", len(due))
+        return len(due)
+
+    def schedule_show(self, show_id: int, when: datetime | None) -> None:
+        job_id = f"show:{show_id}"
+        if when is None:
+            self.scheduler.cancel(job_id)
+        else:
+            self.scheduler.schedule(job_id, when, self.drops.run_show, show_id)
+
+    def show_changed(self, show_id: int) -> None:
+        """After a moderator's change: look at the show now (the runner reschedules it)."""
+        self.schedule_show(show_id, self.clock.now())
 
     async def _sync_commands(self) -> None:
         if self.application_id is None:

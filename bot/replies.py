@@ -73,3 +73,12 @@ def guild_of(interaction: discord.Interaction[Any]) -> discord.Guild:
     if interaction.guild is None:
         raise UserError("Use this command in a server where the watch club runs, not in DMs.")
     return interaction.guild
+
+
+class ReportingView(discord.ui.View):
+    """A view whose callback errors are answered like command errors (ephemeral message)."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
+    ) -> None:
+        await report_error(interaction, error)

@@ -11,10 +11,11 @@ from discord.ext import commands
 from bot.autocomplete import timezone_autocomplete
 from bot.checks import moderator_only
 from bot.permissions import channel_problems, checks_for, ping_role_problem
-from bot.render.club import club_embed
+from bot.render.club import action_problem_line, club_embed
 from bot.replies import guild_of
 from bot.services import club as club_service
 from bot.services.club import ClubSettings, ClubSetup
+from bot.services.drops import recent_problems
 
 if TYPE_CHECKING:
     from bot.client import WatchClubBot
@@ -85,6 +86,9 @@ class ClubCog(commands.Cog):
         role_problem = ping_role_problem(guild, club.ping_role_id, club.announcement_channel_id)
         if role_problem:
             problems.append(role_problem)
+        async with self.bot.session_factory() as session:
+            recent = await recent_problems(session, guild.id, self.bot.clock.now())
+        problems.extend(action_problem_line(problem) for problem in recent[-10:])
         return problems
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -49,6 +50,10 @@ class Club(Base):
     ping_role_id: Mapped[int | None] = mapped_column(BigInteger)
     moderator_role_id: Mapped[int | None] = mapped_column(BigInteger)
     timezone: Mapped[str] = mapped_column(String(64))
+    # The forum's "Spoilers" tag, once found or created (forum discussion channels only).
+    spoiler_tag_id: Mapped[int | None] = mapped_column(BigInteger)
+    # A poll with no next episode to close it closes this many days after its drop.
+    poll_close_days: Mapped[int] = mapped_column(default=7)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -88,9 +93,12 @@ class Show(Base):
     # The earliest instant something is due for this show; NULL when nothing is (finished,
     # paused). Derived from the episodes and actions, kept here so start-up is one query.
     next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The show's tag in a forum discussion channel, once found or created.
+    forum_tag_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
+    club: Mapped[Club] = relationship()
     episodes: Mapped[list[Episode]] = relationship(
         back_populates="show", order_by="Episode.number", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -119,6 +127,7 @@ class Episode(Base):
     actions: Mapped[list[DropAction]] = relationship(
         back_populates="episode", cascade="all, delete-orphan", passive_deletes=True
     )
+    poll: Mapped[RatingPoll | None] = relationship(viewonly=True)
 
 
 class BreakWeek(Base):
@@ -160,3 +169,79 @@ class DropAction(Base):
     updated_at: Mapped[datetime]
 
     episode: Mapped[Episode] = relationship(back_populates="actions")
+
+
+class EpisodeThread(Base):
+    """An episode's discussion thread (a forum post or a thread in a text channel)."""
+
+    __tablename__ = "episode_thread"
+
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id", ondelete="CASCADE"), primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    thread_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    parent_channel_id: Mapped[int] = mapped_column(BigInteger)
+    # Messages members posted in it, counted as they arrive (for the wrap-up).
+    message_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+
+
+class ThreadMember(Base):
+    """A member the bot added to a thread (after `/watched`), so it is not done twice."""
+
+    __tablename__ = "thread_member"
+
+    thread_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    added_at: Mapped[datetime]
+
+
+class WatchProgress(Base):
+    """How far a member has watched a show (`/watched`)."""
+
+    __tablename__ = "watch_progress"
+
+    show_id: Mapped[int] = mapped_column(ForeignKey("show.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    episode_number: Mapped[int]
+    updated_at: Mapped[datetime]
+
+
+class RatingPoll(Base):
+    """One episode's half-star poll. Votes change until `closes_at`."""
+
+    __tablename__ = "rating_poll"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id", ondelete="CASCADE"), unique=True)
+    channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    opened_at: Mapped[datetime]
+    closes_at: Mapped[datetime] = mapped_column(index=True)
+    closed_at: Mapped[datetime | None]
+
+
+class Vote(Base):
+    """A member's rating in half stars (1 = ½ star ... 10 = 5 stars); one row per member."""
+
+    __tablename__ = "vote"
+    __table_args__ = (CheckConstraint("half_stars BETWEEN 1 AND 10", name="half_stars_range"),)
+
+    poll_id: Mapped[int] = mapped_column(ForeignKey("rating_poll.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    half_stars: Mapped[int] = mapped_column(SmallInteger)
+    updated_at: Mapped[datetime]
+
+
+class SurveyAnswer(Base):
+    """A member's answers to the season wrap-up questions for one show."""
+
+    __tablename__ = "survey_answer"
+
+    show_id: Mapped[int] = mapped_column(ForeignKey("show.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    favourite_character: Mapped[str | None] = mapped_column(String(100))
+    favourite_moment: Mapped[str | None] = mapped_column(String(300))
+    least_favourite_moment: Mapped[str | None] = mapped_column(String(300))
+    more: Mapped[str | None] = mapped_column(String(5))  # yes | maybe | no
+    verdict: Mapped[str | None] = mapped_column(String(150))
+    updated_at: Mapped[datetime]

@@ -6,7 +6,17 @@ from collections.abc import Sequence
 
 import discord
 
+from bot.render.text import episode_label, safe, ts
 from bot.services.club import ClubSettings
+from bot.services.drops import ActionProblem
+
+ACTION_NAMES = {
+    "reminder": "heads-up",
+    "announce": "announcement",
+    "thread": "discussion thread",
+    "poll": "rating poll",
+    "poll_close": "poll closing",
+}
 
 OK_COLOUR = discord.Colour.green()
 PROBLEM_COLOUR = discord.Colour.orange()
@@ -34,3 +44,12 @@ def club_embed(club: ClubSettings, problems: Sequence[str]) -> discord.Embed:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def action_problem_line(problem: ActionProblem) -> str:
+    what = ACTION_NAMES.get(problem.kind, problem.kind)
+    state = {"retry": "I'll retry", "failed": "gave up after retrying", "done": "done anyway"}.get(problem.status, "")
+    return (
+        f"{safe(problem.show_title)} {episode_label(problem.episode_number)} {what} ({ts(problem.at, 'R')}): "
+        f"{problem.reason} — {state}"
+    )

@@ -84,6 +84,7 @@ class DropContext:
     discussion_channel_id: int
     discussion_kind: str
     ping_role_id: int | None
+    poll_closes_at: datetime
     done: dict[str, MessageRef] = field(default_factory=dict)
 
     @property
@@ -118,49 +119,111 @@ class EpisodeTiming:
     id: int
     number: int
     air_at: datetime
-    next_air_at: datetime | None  # the following episode's drop, if any
+    is_finale: bool
+    # When its poll closes: the stored time once the poll is open, else the planned time
+    # (the next episode's drop, or `poll_close_days` after this drop for the finale).
+    poll_closes_at: datetime
+    poll_open: bool  # a poll exists and is not closed yet
 
 
-@dataclass(frozen=True)
 class ActionKind:
-    name: str
-    # kinds that must have been attempted (not merely claimed by someone else) first
+    """One kind of drop action. `after`: kinds that must have been attempted first."""
+
+    name: str = ""
     after: tuple[str, ...] = ()
 
     def due(self, show: Show, episode: EpisodeTiming) -> datetime | None:
-        if self.name == "reminder":
-            if show.reminder_minutes <= 0:
-                return None
-            return episode.air_at - timedelta(minutes=show.reminder_minutes)
         return episode.air_at
 
     def decide(self, now: datetime, due: datetime, episode: EpisodeTiming, grace: timedelta) -> str:
         """`run`, `run_late`, `missed` or `skipped` for an action that is due now."""
-        lateness = now - due
-        if self.name == "reminder":
-            return "skipped" if now >= episode.air_at else "run"
-        if self.name == "announce" and lateness > grace:
-            return "missed"
-        return "run_late" if lateness > LATE_AFTER else "run"
+        return "run_late" if now - due > LATE_AFTER else "run"
 
 
-KINDS: list[ActionKind] = [ActionKind("reminder"), ActionKind("announce")]
+class Reminder(ActionKind):
+    name = "reminder"
+
+    def due(self, show: Show, episode: EpisodeTiming) -> datetime | None:
+        if show.reminder_minutes <= 0:
+            return None
+        return episode.air_at - timedelta(minutes=show.reminder_minutes)
+
+    def decide(self, now: datetime, due: datetime, episode: EpisodeTiming, grace: timedelta) -> str:
+        return "skipped" if now >= episode.air_at else "run"  # a heads-up after the drop is noise
 
 
-def register_kind(kind: ActionKind) -> None:
-    """Later capabilities (threads, polls) add their actions to every drop."""
-    if all(existing.name != kind.name for existing in KINDS):
-        KINDS.append(kind)
+class Announce(ActionKind):
+    name = "announce"
+
+    def decide(self, now: datetime, due: datetime, episode: EpisodeTiming, grace: timedelta) -> str:
+        if now - due > grace:
+            return "missed"  # recorded, never posted; the thread and poll still open
+        return super().decide(now, due, episode, grace)
+
+
+class Thread(ActionKind):
+    name = "thread"
+    after = ("announce",)
+
+
+class Poll(ActionKind):
+    name = "poll"
+    after = ("thread",)
+
+    def decide(self, now: datetime, due: datetime, episode: EpisodeTiming, grace: timedelta) -> str:
+        if episode.poll_closes_at <= now:
+            return "skipped"  # it would already be closed
+        return super().decide(now, due, episode, grace)
+
+
+class PollClose(ActionKind):
+    name = "poll_close"
+    after = ("poll",)
+
+    def due(self, show: Show, episode: EpisodeTiming) -> datetime | None:
+        return episode.poll_closes_at if episode.poll_open else None
+
+
+class WrapupReady(ActionKind):
+    """After the finale's poll closes, tell the moderators the season wrap-up is ready."""
+
+    name = "wrapup_ready"
+    after = ("poll_close",)
+
+    def due(self, show: Show, episode: EpisodeTiming) -> datetime | None:
+        return episode.poll_closes_at if episode.is_finale else None
+
+
+KINDS: list[ActionKind] = [Reminder(), Announce(), Thread(), Poll(), PollClose(), WrapupReady()]
+KIND_NAMES = tuple(kind.name for kind in KINDS)
+
+
+def poll_close_days(show: Show) -> int:
+    return show.club.poll_close_days if show.club is not None else 7
 
 
 def timings(show: Show) -> list[EpisodeTiming]:
     """The episodes whose drops the bot runs (not those that aired before it was tracked)."""
     ordered = sorted(show.episodes, key=lambda e: e.number)
-    return [
-        EpisodeTiming(e.id, e.number, e.air_at, ordered[i + 1].air_at if i + 1 < len(ordered) else None)
-        for i, e in enumerate(ordered)
-        if not e.before_tracking
-    ]
+    days = timedelta(days=poll_close_days(show))
+    result = []
+    for index, episode in enumerate(ordered):
+        if episode.before_tracking:
+            continue
+        following = ordered[index + 1].air_at if index + 1 < len(ordered) else None
+        planned = following if following is not None else episode.air_at + days
+        poll = episode.poll
+        result.append(
+            EpisodeTiming(
+                id=episode.id,
+                number=episode.number,
+                air_at=episode.air_at,
+                is_finale=episode.number == show.episode_count,
+                poll_closes_at=poll.closes_at if poll is not None else planned,
+                poll_open=poll is not None and poll.closed_at is None,
+            )
+        )
+    return result
 
 
 def action_wait_until(action: DropAction | None, due: datetime) -> datetime | None:
@@ -172,6 +235,28 @@ def action_wait_until(action: DropAction | None, due: datetime) -> datetime | No
     if action.status == "retry":
         return action.retry_at
     return action.claimed_until  # claimed: look again when the lease runs out
+
+
+def _dependency_wait(
+    show: Show, episode: EpisodeTiming, kind: ActionKind, actions: dict[tuple[int, str], DropAction], now: datetime
+) -> datetime | None:
+    """The latest instant an unsettled earlier action needs before `kind` may run."""
+    latest: datetime | None = None
+    for name in kind.after:
+        before = next(k for k in KINDS if k.name == name)
+        action = actions.get((episode.id, name))
+        if action is None:
+            wait = before.due(show, episode)
+            upstream = _dependency_wait(show, episode, before, actions, now)
+            if wait is not None and upstream is not None and upstream > wait:
+                wait = upstream
+        elif action.status == "claimed" and action.claimed_until is not None and action.claimed_until > now:
+            wait = action.claimed_until
+        else:
+            continue
+        if wait is not None and (latest is None or wait > latest):
+            latest = wait
+    return latest
 
 
 def next_due(show: Show, now: datetime) -> datetime | None:
@@ -186,7 +271,12 @@ def next_due(show: Show, now: datetime) -> datetime | None:
             if due is None:
                 continue
             wait = action_wait_until(actions.get((episode.id, kind.name)), due)
-            if wait is not None and (earliest is None or wait < earliest):
+            if wait is None:
+                continue
+            blocked = _dependency_wait(show, episode, kind, actions, now)
+            if blocked is not None and blocked > wait:
+                wait = blocked
+            if earliest is None or wait < earliest:
                 earliest = wait
     return earliest
 
@@ -257,8 +347,9 @@ class DropRunner:
             current = {e.number: e for e in timings(show)}.get(episode.number)
             if current is None:
                 return
-            if not await _dependencies_settled(session, current.id, kind, now):
-                return
+            actions = {(a.episode_id, a.kind): a for e in show.episodes for a in e.actions}
+            if _dependency_wait(show, current, kind, actions, now) is not None:
+                return  # an earlier action for this episode is not done yet
             due = kind.due(show, current)
             if due is None or due > now:
                 return  # the schedule moved since we looked
@@ -301,33 +392,15 @@ async def load_show(session: AsyncSession, show_id: int) -> Show | None:
     statement = (
         select(Show)
         .where(Show.id == show_id)
-        .options(selectinload(Show.episodes).selectinload(Episode.actions), selectinload(Show.breaks))
+        .options(
+            selectinload(Show.episodes).selectinload(Episode.actions),
+            selectinload(Show.episodes).selectinload(Episode.poll),
+            selectinload(Show.breaks),
+            selectinload(Show.club),
+        )
         .execution_options(populate_existing=True)
     )
     return (await session.execute(statement)).scalar_one_or_none()
-
-
-async def _dependencies_settled(session: AsyncSession, episode_id: int, kind: ActionKind, now: datetime) -> bool:
-    """An action waits only while an earlier one is unattempted or in flight elsewhere."""
-    if not kind.after:
-        return True
-    rows = (
-        await session.execute(
-            select(DropAction.kind, DropAction.status, DropAction.claimed_until).where(
-                DropAction.episode_id == episode_id, DropAction.kind.in_(kind.after)
-            )
-        )
-    ).all()
-    seen = {row.kind: row for row in rows}
-    for name in kind.after:
-        if not any(k.name == name for k in KINDS):
-            continue
-        row = seen.get(name)
-        if row is None:
-            return False
-        if row.status == "claimed" and row.claimed_until is not None and row.claimed_until > now:
-            return False
-    return True
 
 
 async def claim(
@@ -475,6 +548,7 @@ async def build_context(session: AsyncSession, show: Show, episode: EpisodeTimin
         discussion_channel_id=club.discussion_channel_id,
         discussion_kind=club.discussion_kind,
         ping_role_id=club.ping_role_id,
+        poll_closes_at=episode.poll_closes_at,
         done=done,
     )
 
@@ -489,3 +563,41 @@ async def due_shows(session: AsyncSession) -> Sequence[tuple[int, datetime]]:
         select(Show.id, Show.next_due_at).where(Show.next_due_at.is_not(None), Show.paused_at.is_(None))
     )
     return [(row.id, row.next_due_at) for row in rows]
+
+
+@dataclass(frozen=True)
+class ActionProblem:
+    show_title: str
+    episode_number: int
+    kind: str
+    status: str
+    reason: str
+    at: datetime
+
+
+async def recent_problems(session: AsyncSession, guild_id: int, now: datetime, days: int = 7) -> list[ActionProblem]:
+    """Recent drop actions that failed or left a note, unless a later one of the same kind for
+    the same show worked (the problem was fixed)."""
+    since = now - timedelta(days=days)
+    rows = (
+        await session.execute(
+            select(Show.id, Show.title, Episode.number, DropAction)
+            .join(Episode, Episode.show_id == Show.id)
+            .join(DropAction, DropAction.episode_id == Episode.id)
+            .where(Show.guild_id == guild_id, DropAction.updated_at >= since)
+            .order_by(DropAction.updated_at)
+        )
+    ).all()
+    latest_ok: dict[tuple[int, str], datetime] = {}
+    for show_id, _, _, action in rows:
+        if action.status == "done" and not action.last_error:
+            latest_ok[(show_id, action.kind)] = action.updated_at
+    problems = []
+    for show_id, title, number, action in rows:
+        if not action.last_error or action.status not in ("retry", "failed", "done"):
+            continue
+        fixed_at = latest_ok.get((show_id, action.kind))
+        if action.status != "done" and fixed_at is not None and fixed_at > action.updated_at:
+            continue
+        problems.append(ActionProblem(title, number, action.kind, action.status, action.last_error, action.updated_at))
+    return problems

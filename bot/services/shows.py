@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.db.models import BreakWeek, DropAction, Episode, Show
+from bot.db.models import BreakWeek, Club, DropAction, Episode, RatingPoll, Show
 from bot.errors import NotFoundError, UserError
 from bot.services.club import require_club
 from bot.services.drops import load_show, next_due
@@ -309,7 +309,7 @@ async def add_show(session: AsyncSession, guild_id: int, form: ShowForm, now: da
     await _refuse_duplicate(session, guild_id, title)
 
     show = Show(
-        guild_id=guild_id,
+        club=await session.get(Club, guild_id),
         title=title,
         title_key=title_key(title),
         episode_count=count,
@@ -524,11 +524,28 @@ async def reschedule(session: AsyncSession, show: Show, now: datetime) -> None:
             show.episodes.remove(episode)
     if stale_actions:
         await session.execute(delete(DropAction).where(DropAction.episode_id.in_(stale_actions)))
-        for episode in show.episodes:
-            if episode.id in stale_actions:
-                episode.actions = []
     await session.flush()
+    await _follow_poll_closing(session, show)
+    await load_show(session, show.id)  # refreshes `show` in place, relations loaded
     show.next_due_at = next_due(show, now)
+
+
+async def _follow_poll_closing(session: AsyncSession, show: Show) -> None:
+    """Open polls close at the next episode's drop, wherever the schedule moved it."""
+    open_polls = (
+        await session.execute(
+            select(RatingPoll.id, Episode.number)
+            .join(Episode, Episode.id == RatingPoll.episode_id)
+            .where(Episode.show_id == show.id, RatingPoll.closed_at.is_(None))
+        )
+    ).all()
+    if not open_polls:
+        return
+    air = {e.number: e.air_at for e in show.episodes}
+    days = timedelta(days=show.club.poll_close_days)
+    for poll_id, number in open_polls:
+        closes_at = air.get(number + 1) or air[number] + days
+        await session.execute(update(RatingPoll).where(RatingPoll.id == poll_id).values(closes_at=closes_at))
 
 
 async def _refuse_duplicate(session: AsyncSession, guild_id: int, title: str) -> None:

@@ -30,8 +30,9 @@ class RecordingPublisher:
         message_id = self.posted_nonces.setdefault(context.nonce, next(self._ids))
         return Posted(channel_id=context.announcement_channel_id, message_id=message_id)
 
-    def kinds(self) -> list[tuple[int, str]]:
-        return [(c.episode_number, c.kind) for c in self.performed]
+    def kinds(self, only: frozenset[str] = frozenset({"reminder", "announce"})) -> list[tuple[int, str]]:
+        """(episode, kind) performed, by default only the heads-ups and announcements."""
+        return [(c.episode_number, c.kind) for c in self.performed if c.kind in only]
 
 
 @dataclass

@@ -61,8 +61,9 @@ async def test_heads_up_then_announcement_on_time(
     assert publisher.kinds() == [(1, "reminder"), (1, "announce")]
     assert not publisher.performed[-1].late
     assert scheduler.calls[show_id] == E01_AIR + WEEK - timedelta(minutes=60)
+    performed = len(publisher.performed)
     await run.run_show(show_id)  # a second firing at the same instant does nothing
-    assert len(publisher.performed) == 2
+    assert len(publisher.performed) == performed
     recorded = await actions(session)
     assert recorded[(1, "announce")].status == "done"
     assert recorded[(1, "announce")].message_id is not None
@@ -79,7 +80,8 @@ async def test_no_heads_up_when_reminder_is_zero(
     await runner(session_factory, clock, publisher, scheduler).run_show(show.id)
     assert publisher.kinds() == [(1, "announce")]
     assert publisher.performed[0].is_finale
-    assert scheduler.calls[show.id] is None  # the finale was the last thing to do
+    # after the finale, only the wrap-up reminder is left (when its poll would close)
+    assert scheduler.calls[show.id] == E01_AIR + timedelta(days=7)
 
 
 async def test_missed_drop_within_grace_is_announced_once_marked_late(
@@ -91,7 +93,7 @@ async def test_missed_drop_within_grace_is_announced_once_marked_late(
     await run.run_show(show_id)
     await run.run_show(show_id)
     assert publisher.kinds() == [(1, "announce")]  # the heads-up is pointless now
-    assert publisher.performed[0].late
+    assert [c.late for c in publisher.performed if c.kind == "announce"] == [True]
     recorded = await actions(session)
     assert recorded[(1, "reminder")].status == "skipped"
     assert recorded[(1, "announce")].late
@@ -133,7 +135,8 @@ async def test_claimed_but_not_sent_is_retried_once_after_restart(
     await run.run_show(show_id)
     await run.run_show(show_id)
     assert publisher.kinds() == [(1, "announce")]
-    assert publisher.performed[0].nonce == f"wc{claimed.id}"  # same nonce: Discord dedupes a resend
+    announced = [c for c in publisher.performed if c.kind == "announce"]
+    assert announced[0].nonce == f"wc{claimed.id}"  # same nonce: Discord dedupes a resend
     recorded = await actions(session)
     assert recorded[(1, "announce")].attempts == 2
     assert recorded[(1, "announce")].status == "done"
@@ -200,6 +203,9 @@ async def test_the_finale_is_flagged_and_nothing_is_due_after_it(
     finale = [c for c in publisher.performed if c.kind == "announce"][-1]
     assert (finale.episode_number, finale.is_finale) == (13, True)
     assert not any(c.is_finale for c in publisher.performed if c.episode_number < 13)
+    clock.set(E01_AIR + 12 * WEEK + timedelta(days=7))
+    await run.run_show(show_id)
+    assert publisher.kinds(frozenset({"wrapup_ready"})) == [(13, "wrapup_ready")]
     assert scheduler.calls[show_id] is None
     show = await session.get(Show, show_id, populate_existing=True)
     assert show is not None and show.next_due_at is None
