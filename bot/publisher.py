@@ -12,6 +12,7 @@ from typing import Any
 
 import discord
 
+from bot.render.announcements import announcement
 from bot.services.drops import DropContext, Posted, PublishError
 
 log = logging.getLogger(__name__)
@@ -60,3 +61,23 @@ class DiscordPublisher:
             return await self._client.fetch_channel(channel_id)
         except discord.HTTPException as exc:
             raise describe_http_error(exc, f"channel {channel_id}") from exc
+
+    async def refresh_announcement(self, context: DropContext) -> None:
+        """Re-render the drop announcement with the links in `context.done` (thread, poll).
+
+        Best effort: the announcement may be missing (missed, failed) or deleted by hand; the
+        thread or poll that asked for the link still stands.
+        """
+        ref = context.announcement
+        if ref is None:
+            return
+        channel = self._client.get_channel(ref.channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            return
+        try:
+            await channel.get_partial_message(ref.message_id).edit(
+                content=announcement(context),
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        except discord.HTTPException as exc:
+            log.warning("could not add links to the announcement %s: %s", ref.message_id, exc)

@@ -41,6 +41,7 @@ class ClubCog(commands.Cog):
         ping_role="Role to ping when an episode drops (leave out for no ping)",
         timezone="The club's default timezone, e.g. America/New_York",
         moderator_role="A role that may use the moderator commands besides Manage Server",
+        poll_days="Days a finale's rating poll stays open (1-30, default 7)",
     )
     @app_commands.autocomplete(timezone=timezone_autocomplete)
     @moderator_only()
@@ -52,6 +53,7 @@ class ClubCog(commands.Cog):
         ping_role: discord.Role | None = None,
         timezone: str | None = None,
         moderator_role: discord.Role | None = None,
+        poll_days: app_commands.Range[int, 1, 30] | None = None,
     ) -> None:
         guild = guild_of(interaction)
         request = ClubSetup(
@@ -62,6 +64,7 @@ class ClubCog(commands.Cog):
             ping_role_id=ping_role.id if ping_role else None,
             timezone=timezone,
             moderator_role_id=moderator_role.id if moderator_role else None,
+            poll_days=poll_days,
         )
         async with self.bot.session_factory() as session:
             club = await club_service.setup_club(session, request, self.bot.clock.now())

@@ -17,7 +17,11 @@ def heads_up(context: DropContext) -> str:
     return f"⏰ **{episode_heading(context)}** drops {ts(context.air_at, 'R')}{platform}{title}{finale}"
 
 
-def announcement(context: DropContext, poll_url: str | None = None) -> str:
+def message_url(guild_id: int, channel_id: int, message_id: int) -> str:
+    return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
+
+
+def announcement(context: DropContext) -> str:
     """The drop announcement; the thread and poll lines appear once those exist."""
     lines = []
     ping = f"<@&{context.ping_role_id}> " if context.ping_role_id else ""
@@ -37,6 +41,7 @@ def announcement(context: DropContext, poll_url: str | None = None) -> str:
         lines.append(f"⏱️ Posted late: it dropped {ts(context.air_at, 'R')} while I was offline.")
     if context.thread is not None:
         lines.append(f"💬 Discussion (spoilers!): <#{context.thread.message_id}>")
-    if poll_url:
-        lines.append(f"⭐ Rate it: {poll_url}")
+    poll = context.done.get("poll")
+    if poll is not None:
+        lines.append(f"⭐ Rate it: {message_url(context.guild_id, poll.channel_id, poll.message_id)}")
     return "\n".join(lines)

@@ -32,6 +32,9 @@ def club_embed(club: ClubSettings, problems: Sequence[str]) -> discord.Embed:
     embed.add_field(name="Discussions", value=f"<#{club.discussion_channel_id}> ({discussions})", inline=True)
     embed.add_field(name="Ping role", value=f"<@&{club.ping_role_id}>" if club.ping_role_id else "none", inline=True)
     embed.add_field(name="Timezone", value=club.timezone, inline=True)
+    embed.add_field(
+        name="Rating polls", value=f"close at the next drop, or after {club.poll_close_days} days", inline=True
+    )
     if club.moderator_role_id:
         embed.add_field(name="Moderator role", value=f"<@&{club.moderator_role_id}>", inline=True)
     if problems:

@@ -13,6 +13,7 @@ from bot.services.timezones import validate_timezone
 
 DISCUSSION_KINDS = ("forum", "text")
 DEFAULT_TIMEZONE = "UTC"
+DEFAULT_POLL_DAYS = 7
 
 NO_CLUB = "This server has no watch club yet: a moderator sets it up with `/club setup`."
 
@@ -26,6 +27,7 @@ class ClubSettings:
     ping_role_id: int | None
     moderator_role_id: int | None
     timezone: str
+    poll_close_days: int
     updated_at: datetime
 
     @classmethod
@@ -38,6 +40,7 @@ class ClubSettings:
             ping_role_id=club.ping_role_id,
             moderator_role_id=club.moderator_role_id,
             timezone=club.timezone,
+            poll_close_days=club.poll_close_days,
             updated_at=club.updated_at,
         )
 
@@ -53,6 +56,10 @@ class ClubSetup:
     ping_role_id: int | None = None
     timezone: str | None = None
     moderator_role_id: int | None = None
+    poll_days: int | None = None
+
+
+POLL_DAYS_MAX = 30
 
 
 async def get_club(session: AsyncSession, guild_id: int) -> ClubSettings | None:
@@ -70,15 +77,17 @@ async def require_club(session: AsyncSession, guild_id: int) -> ClubSettings:
 async def setup_club(session: AsyncSession, request: ClubSetup, now: datetime) -> ClubSettings:
     """Create or replace the club's configuration; validation happens before any write.
 
-    `/club setup` states the whole configuration: a role left out means no role. Only the
-    timezone, when left out, keeps its current value (UTC the first time), because every
-    show's default hangs on it.
+    `/club setup` states the whole configuration: a role left out means no role. The timezone
+    and poll_days, when left out, keep their current value (UTC and 7 days the first time),
+    because shows and polls hang on them.
     """
     if request.discussion_kind not in DISCUSSION_KINDS:
         raise UserError("The discussion channel must be a forum channel or a text channel.")
     if request.ping_role_id is not None and request.ping_role_id == request.guild_id:
         raise UserError("@everyone can't be the ping role: pick a role members can opt into, or leave it out.")
     timezone = validate_timezone(request.timezone) if request.timezone is not None else None
+    if request.poll_days is not None and not 1 <= request.poll_days <= POLL_DAYS_MAX:
+        raise UserError(f"poll_days is how long a poll with no next episode stays open: 1 to {POLL_DAYS_MAX} days.")
 
     club = await session.get(Club, request.guild_id)
     if club is None:
@@ -91,6 +100,10 @@ async def setup_club(session: AsyncSession, request: ClubSetup, now: datetime) -
     club.discussion_kind = request.discussion_kind
     club.ping_role_id = request.ping_role_id
     club.moderator_role_id = request.moderator_role_id
+    if request.poll_days is not None:
+        club.poll_close_days = request.poll_days
+    elif club.poll_close_days is None:
+        club.poll_close_days = DEFAULT_POLL_DAYS
     club.updated_at = now
     await session.commit()
     return ClubSettings.of(club)
