@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from bot.autocomplete import show_autocomplete, timezone_autocomplete
 from bot.checks import moderator_only
+from bot.errors import UserError
 from bot.render.shows import info_embed, list_embed, schedule_embed
 from bot.render.text import episode_label, safe, when
 from bot.replies import ReportingView, guild_of
@@ -241,6 +242,18 @@ class ShowsCog(commands.Cog):
         await interaction.response.send_message(
             f"Resumed **{safe(info.title)}**. " + next_drop_line(info), ephemeral=True
         )
+
+    @show.command(name="thread", description="(Re)open an episode's discussion thread and relink it (moderators)")
+    @app_commands.describe(show="The show", episode="The episode whose thread to open")
+    @app_commands.autocomplete(show=show_autocomplete)
+    @moderator_only()
+    async def thread(self, interaction: Interaction, show: str, episode: EPISODE) -> None:
+        discussions = self.bot.get_cog("DiscussionsCog")
+        if discussions is None:  # pragma: no cover - every cog loads at start
+            raise UserError("Discussion threads are not available right now; try again in a minute.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        text = await discussions.reopen_thread(interaction, show, episode)  # type: ignore[attr-defined]
+        await interaction.followup.send(text, ephemeral=True)
 
     # --- everyone ---------------------------------------------------------------------------
 
