@@ -67,6 +67,7 @@ class WatchClubBot(commands.Bot):
         self.session_factory = session_factory
         self.clock = clock
         self.scheduler = Scheduler(clock)
+        self._shutting_down = False
         self.publisher = DiscordPublisher(self)
         self.drops = DropRunner(
             session_factory,
@@ -118,6 +119,8 @@ class WatchClubBot(commands.Bot):
             log.error("could not sync slash commands: %s %s", exc.status, exc.text)
 
     async def close(self) -> None:
-        log.info("shutting down")
-        self.scheduler.shutdown()
+        if not self._shutting_down:  # SIGTERM and `async with bot` both close
+            self._shutting_down = True
+            log.info("shutting down")
+            self.scheduler.shutdown()
         await super().close()

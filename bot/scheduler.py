@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
@@ -50,7 +51,10 @@ class Scheduler:
 
     def shutdown(self) -> None:
         if self._aps.running:
-            self._aps.shutdown(wait=False)
+            try:
+                self._aps.shutdown(wait=False)
+            except SchedulerNotRunningError:  # pragma: no cover - stopped concurrently
+                pass
 
     def to_real_time(self, instant: datetime) -> datetime:
         return datetime.now(UTC) + (instant - self._clock.now())

@@ -1,0 +1,304 @@
+"""The vote writer: every vote is committed before it is acknowledged, and concurrent votes share
+one commit (group commit).
+
+A commit is the expensive part of a vote (on SQLite, one writer at a time and a WAL append per
+commit; the ORM with a commit per vote manages about an eighth of raw aiosqlite's single-row
+commit rate). So members' votes go into a queue that one writer task drains: each batch is one
+transaction (an executemany upsert for ratings, a DELETE per removal), committed once, and only
+then is each voter's future resolved. While a batch commits the next one gathers, so batches grow
+with the load and an idle bot still writes a lone vote at once.
+
+Whether a poll takes votes is decided in the same transaction, from the database: the batch reads
+its polls' state under a share lock (PostgreSQL: `FOR SHARE`, so a concurrent close waits for the
+commit, or the batch waits for the close) and, once its writes hold the database's write lock,
+reads it again (SQLite: the first read is outside the write lock), starting over if a poll closed
+in between. So a vote is either counted in the final result or refused, never stored after the
+close. Polls known closed are refused at once, without a queue round trip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
+
+from bot.clock import Clock
+from bot.db.engine import SessionFactory
+from bot.db.models import Episode, RatingPoll, Vote
+from bot.db.upsert import dialect_name, upsert
+from bot.errors import UserError
+from bot.services.polls import PollClosedError, PollGoneError, check_half_stars
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 1000
+# A poll that closed between the two reads of a batch makes it start over; twice is plenty.
+MAX_ATTEMPTS = 3
+STOPPED = "I'm restarting right now, so your vote was not saved. Try again in a minute."
+
+
+@dataclass(frozen=True)
+class VoteReceipt:
+    """What a member is told once their vote is committed. `half_stars` None: a removal."""
+
+    poll_id: int
+    episode_number: int
+    half_stars: int | None
+    closes_at: datetime
+    # For removals: whether there was a rating to remove.
+    removed: bool = False
+
+
+@dataclass
+class WriterStats:
+    """Counters for the bench and the logs (no user ids, no values)."""
+
+    votes: int = 0
+    batches: int = 0
+    largest_batch: int = 0
+    retries: int = 0
+
+    @property
+    def mean_batch(self) -> float:
+        return self.votes / self.batches if self.batches else 0.0
+
+
+@dataclass(frozen=True)
+class _PollState:
+    episode_number: int
+    closes_at: datetime
+    closed_at: datetime | None
+
+    def refusal(self, now: datetime) -> PollClosedError | None:
+        if self.closed_at is not None:
+            return PollClosedError(min(self.closed_at, self.closes_at))
+        if now >= self.closes_at:
+            return PollClosedError(self.closes_at)
+        return None
+
+
+class _Vote:
+    __slots__ = ("future", "half_stars", "poll_id", "user_id")
+
+    def __init__(self, poll_id: int, user_id: int, half_stars: int | None, future: asyncio.Future[VoteReceipt]):
+        self.poll_id = poll_id
+        self.user_id = user_id
+        self.half_stars = half_stars
+        self.future = future
+
+
+_STOP = object()
+
+
+class VoteWriter:
+    """One writer task; `set_vote`/`remove_vote` return once the vote is committed."""
+
+    def __init__(self, session_factory: SessionFactory, clock: Clock, *, max_batch: int = MAX_BATCH) -> None:
+        self._sessions = session_factory
+        self._clock = clock
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Vote | object] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._accepting = False
+        self._closed: dict[int, datetime] = {}
+        self.stats = WriterStats()
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._accepting = True
+            self._task = asyncio.create_task(self._run(), name="vote-writer")
+
+    async def stop(self) -> None:
+        """Refuse new votes, write every queued one, then end the writer task."""
+        if self._task is None:
+            return
+        self._accepting = False
+        self._queue.put_nowait(_STOP)
+        await self._task
+        self._task = None
+
+    # --- voting -------------------------------------------------------------------------------
+
+    def submit(self, poll_id: int, user_id: int, half_stars: int | None) -> asyncio.Future[VoteReceipt]:
+        """Queue a vote (None removes it); the future resolves after its commit.
+
+        Raises at once for a poll known closed, an invalid rating, or a stopped writer.
+        """
+        if not self._accepting:
+            raise UserError(STOPPED)
+        closed_on = self._closed.get(poll_id)
+        if closed_on is not None:
+            raise PollClosedError(closed_on)
+        if half_stars is not None:
+            check_half_stars(half_stars)
+        future: asyncio.Future[VoteReceipt] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Vote(poll_id, user_id, half_stars, future))
+        return future
+
+    async def set_vote(self, poll_id: int, user_id: int, half_stars: int) -> VoteReceipt:
+        return await self.submit(poll_id, user_id, half_stars)
+
+    async def remove_vote(self, poll_id: int, user_id: int) -> VoteReceipt:
+        return await self.submit(poll_id, user_id, None)
+
+    def mark_closed(self, poll_id: int, closed_on: datetime) -> None:
+        """Remember a closed poll, so votes for it are refused without touching the database."""
+        self._closed[poll_id] = closed_on
+
+    # --- the writer task ----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            batch, stopping = await self._next_batch()
+            if batch:
+                await self._write(batch)
+
+    async def _next_batch(self) -> tuple[list[_Vote], bool]:
+        first = await self._queue.get()
+        if first is _STOP:
+            return self._drain([]), True
+        await asyncio.sleep(0)  # let voters that are already running join this batch
+        return self._drain([first]), False  # type: ignore[list-item]
+
+    def _drain(self, batch: list[_Vote]) -> list[_Vote]:
+        """Take what is queued, up to a batch; after a stop, everything that is left."""
+        limit = self._max_batch if self._accepting else None
+        while limit is None or len(batch) < limit:
+            try:
+                item = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            if item is _STOP:
+                continue
+            batch.append(item)  # type: ignore[arg-type]
+        return batch
+
+    async def _write(self, batch: list[_Vote]) -> None:
+        try:
+            outcomes = await self._commit(batch)
+        except IntegrityError:
+            if len(batch) == 1:
+                log.exception("a vote could not be stored")
+                _fail(batch, UserError("That vote could not be saved; please try again."))
+                return
+            # One bad row must not cost everyone else their vote: write them one by one.
+            log.warning("a batch of %d votes hit an integrity error; writing them one by one", len(batch))
+            for vote in batch:
+                await self._write([vote])
+            return
+        except Exception as exc:
+            log.exception("a batch of %d votes could not be stored", len(batch))
+            _fail(batch, exc)
+            return
+        self.stats.votes += len(batch)
+        self.stats.batches += 1
+        self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
+        for vote, outcome in zip(batch, outcomes, strict=True):
+            if vote.future.done():  # the voter gave up waiting (cancelled)
+                continue
+            if isinstance(outcome, Exception):
+                vote.future.set_exception(outcome)
+            else:
+                vote.future.set_result(outcome)
+
+    async def _commit(self, batch: list[_Vote]) -> list[VoteReceipt | Exception]:
+        poll_ids = sorted({vote.poll_id for vote in batch})
+        async with self._sessions() as session:
+            for _attempt in range(MAX_ATTEMPTS):
+                now = self._clock.now()
+                states = await _poll_states(session, poll_ids)
+                open_ids = {pid for pid, state in states.items() if state.refusal(now) is None}
+                removed = await self._apply(session, batch, open_ids, now)
+                again = await _poll_states(session, poll_ids)
+                if {pid for pid, state in again.items() if state.refusal(now) is None} == open_ids:
+                    await session.commit()
+                    break
+                await session.rollback()  # a poll closed between the two reads: start over
+                self.stats.retries += 1
+            else:  # pragma: no cover - a poll would have to close MAX_ATTEMPTS times
+                raise RuntimeError("polls kept changing under the vote writer")
+        self._remember_closed(again, now)
+        return [_outcome(vote, again, index in removed, now) for index, vote in enumerate(batch)]
+
+    async def _apply(self, session: AsyncSession, batch: list[_Vote], open_ids: set[int], now: datetime) -> set[int]:
+        """Write the last word per (poll, member), in arrival order; the indexes of removals
+        that removed a rating."""
+        latest: dict[tuple[int, int], int] = {}
+        rated: set[tuple[int, int]] = set()  # keys with a rating in the batch so far
+        rated_before_last: dict[tuple[int, int], bool] = {}
+        for index, vote in enumerate(batch):
+            if vote.poll_id not in open_ids:
+                continue
+            key = (vote.poll_id, vote.user_id)
+            latest[key] = index
+            rated_before_last[key] = key in rated
+            if vote.half_stars is not None:
+                rated.add(key)
+        ratings = [
+            {"poll_id": key[0], "user_id": key[1], "half_stars": batch[index].half_stars, "updated_at": now}
+            for key, index in sorted(latest.items())
+            if batch[index].half_stars is not None
+        ]
+        if ratings:
+            await session.execute(_upsert_statement(dialect_name(session)), ratings)
+        final = set(latest.values())
+        # A removal overtaken by a later vote of the same member did remove what was there.
+        removed = {i for i, v in enumerate(batch) if v.half_stars is None and v.poll_id in open_ids and i not in final}
+        for key, index in sorted(latest.items()):
+            if batch[index].half_stars is None:
+                result = await session.execute(delete(Vote).where(Vote.poll_id == key[0], Vote.user_id == key[1]))
+                if result.rowcount or rated_before_last[key]:  # type: ignore[attr-defined]
+                    removed.add(index)
+        return removed
+
+    def _remember_closed(self, states: dict[int, _PollState], now: datetime) -> None:
+        for poll_id, state in states.items():
+            if state.closed_at is not None:
+                self._closed[poll_id] = min(state.closed_at, state.closes_at)
+
+
+_UPSERTS: dict[str, Insert] = {}
+
+
+def _upsert_statement(dialect: str) -> Insert:
+    """The vote upsert, built once per dialect (SQLAlchemy caches its compiled form too)."""
+    statement = _UPSERTS.get(dialect)
+    if statement is None:
+        statement = upsert(dialect, Vote.__table__, ["poll_id", "user_id"], ["half_stars", "updated_at"])  # type: ignore[arg-type]
+        _UPSERTS[dialect] = statement
+    return statement
+
+
+async def _poll_states(session: AsyncSession, poll_ids: list[int]) -> dict[int, _PollState]:
+    rows = await session.execute(
+        select(RatingPoll.id, RatingPoll.closes_at, RatingPoll.closed_at, Episode.number)
+        .join(Episode, Episode.id == RatingPoll.episode_id)
+        .where(RatingPoll.id.in_(poll_ids))
+        .with_for_update(read=True, of=RatingPoll)
+    )
+    return {row[0]: _PollState(row[3], row[1], row[2]) for row in rows}
+
+
+def _outcome(vote: _Vote, states: dict[int, _PollState], removed: bool, now: datetime) -> VoteReceipt | Exception:
+    state = states.get(vote.poll_id)
+    if state is None:
+        return PollGoneError()
+    refusal = state.refusal(now)
+    if refusal is not None:
+        return refusal
+    return VoteReceipt(vote.poll_id, state.episode_number, vote.half_stars, state.closes_at, removed=removed)
+
+
+def _fail(batch: list[_Vote], error: BaseException) -> None:
+    for vote in batch:
+        if not vote.future.done():
+            vote.future.set_exception(error)
