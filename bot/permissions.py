@@ -96,3 +96,18 @@ def ping_role_problem(guild: discord.Guild, role_id: int | None, announcement_ch
             "so drops won't ping it: make the role mentionable or grant me that permission."
         )
     return None
+
+
+def forum_tag_problem(guild: discord.Guild, channel_id: int, spoiler_tag: str = "Spoilers") -> str | None:
+    """A forum without a Spoilers tag that the bot can't create (editing tags needs Manage Channels)."""
+    forum = guild.get_channel(channel_id)
+    if not isinstance(forum, discord.ForumChannel):
+        return None
+    if any(tag.name.casefold() == spoiler_tag.casefold() for tag in forum.available_tags):
+        return None
+    if forum.permissions_for(guild.me).manage_channels:
+        return None
+    return (
+        f'{forum.mention} has no "{spoiler_tag}" tag and I can\'t create tags there: create it yourself, or '
+        "grant me Manage Channels on that forum (I then also add a tag per show)."
+    )

@@ -143,30 +143,25 @@ class ThreadOpener:
     ) -> tuple[discord.ForumChannel, str | None]:
         room = FORUM_TAG_LIMIT - len(forum.available_tags)
         creatable, left_out = labels[: max(room, 0)], labels[max(room, 0) :]
-        permissions = forum.permissions_for(forum.guild.me)
-        if not (permissions.manage_threads or permissions.manage_channels):
-            return forum, (
-                f"I can't create the forum tags {', '.join(labels)} in #{forum.name}: grant me Manage Threads there. "
-                "Posts go out without them meanwhile."
-            )
-        note = None
+        notes = []
         if left_out:
-            note = (
+            notes.append(
                 f"#{forum.name} already has {FORUM_TAG_LIMIT} tags (Discord's limit), so the tag(s) "
                 f"{', '.join(left_out)} couldn't be added; posts go out with the tags that exist."
             )
-        if creatable:
+        permissions = forum.permissions_for(forum.guild.me)
+        if creatable and not (permissions.manage_channels or permissions.manage_threads):
+            notes.append(missing_tags_note(forum, creatable))
+        elif creatable:
             tags = [*forum.available_tags, *(discord.ForumTag(name=label) for label in creatable)]
             try:
                 edited = await forum.edit(available_tags=tags)
-            except discord.HTTPException as exc:
-                return (
-                    forum,
-                    f"Creating the tags {', '.join(creatable)} in #{forum.name} failed ({exc.status} {exc.text}).",
-                )
-            if isinstance(edited, discord.ForumChannel):
-                forum = edited
-        return forum, note
+            except discord.HTTPException:
+                notes.append(missing_tags_note(forum, creatable))
+            else:
+                if isinstance(edited, discord.ForumChannel):
+                    forum = edited
+        return forum, " ".join(notes) or None
 
     # --- text channels -----------------------------------------------------------------------
 
@@ -240,6 +235,13 @@ class ThreadOpener:
         except discord.Forbidden:
             return True  # it exists; we just can't see it
         return True
+
+
+def missing_tags_note(forum: discord.ForumChannel, labels: list[str]) -> str:
+    return (
+        f"I couldn't create the forum tag(s) {', '.join(labels)} in #{forum.name}: grant me Manage Channels on "
+        "that forum, or create them yourself. Posts go out without them meanwhile."
+    )
 
 
 def _find_tag(forum: discord.ForumChannel, label: str, tag_id: int | None) -> discord.ForumTag | None:

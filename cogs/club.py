@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.autocomplete import timezone_autocomplete
 from bot.checks import moderator_only
-from bot.permissions import channel_problems, checks_for, ping_role_problem
+from bot.permissions import channel_problems, checks_for, forum_tag_problem, ping_role_problem
 from bot.render.club import action_problem_line, club_embed
 from bot.replies import guild_of
 from bot.services import club as club_service
@@ -86,9 +86,12 @@ class ClubCog(commands.Cog):
     async def problems(self, guild: discord.Guild, club: ClubSettings) -> list[str]:
         checks = checks_for(club.announcement_channel_id, club.discussion_channel_id, club.discussion_kind)
         problems = channel_problems(guild, checks)
-        role_problem = ping_role_problem(guild, club.ping_role_id, club.announcement_channel_id)
-        if role_problem:
-            problems.append(role_problem)
+        for extra in (
+            ping_role_problem(guild, club.ping_role_id, club.announcement_channel_id),
+            forum_tag_problem(guild, club.discussion_channel_id),
+        ):
+            if extra:
+                problems.append(extra)
         async with self.bot.session_factory() as session:
             recent = await recent_problems(session, guild.id, self.bot.clock.now())
         problems.extend(action_problem_line(problem) for problem in recent[-10:])

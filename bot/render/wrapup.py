@@ -76,6 +76,8 @@ def worst_text(wrapup: WrapUp) -> str:
 
 
 def participation_text(wrapup: WrapUp) -> str:
+    if not wrapup.aired_count:
+        return "Nothing has aired yet."
     counts = [e.ratings for e in wrapup.aired]
     low, high = min(counts, default=0), max(counts, default=0)
     per_episode = f"{low:,}" if low == high else f"{low:,}–{high:,}"

@@ -6,6 +6,7 @@ Every scenario runs on SQLite, and on PostgreSQL too when TEST_POSTGRES_URL is s
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -75,6 +76,18 @@ class WatchClub:
         )
         self.processes.append(process)
         return process
+
+    async def wait_for_rows(self, sql: str, timeout: float = 15.0, **params: Any) -> list[Any]:
+        """Poll the database until `sql` returns rows (what the bot records lands a bit after
+        what it posts)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            rows = await self.query(sql, **params)
+            if rows:
+                return rows
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no rows after {timeout:.0f}s for: {sql}")
+            await asyncio.sleep(0.2)
 
     async def query(self, sql: str, **params: Any) -> list[Any]:
         engine: AsyncEngine = create_engine(self.database_url)

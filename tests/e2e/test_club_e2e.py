@@ -27,6 +27,11 @@ async def test_setup_with_forum_and_timezone_then_show_it_back(watchclub: WatchC
     assert fields["Discussions"].startswith(f"<#{s.forum.id}> (forum")
     assert fields["Ping role"] == f"<@&{s.watchers.id}>"
     assert fields["Timezone"] == "America/New_York"
+    problems = next(v for k, v in fields.items() if k.startswith("Problems"))
+    assert 'no "Spoilers" tag' in problems  # the forum has none and I can't create it
+    s.forum.add_tag("Spoilers")
+    again = await s.fake.slash(s.guild, s.mod, "club show")
+    fields = {f["name"]: f["value"] for f in again.embeds[0]["fields"]}
     assert fields["Problems"] == "None that I can see."
     rows = await watchclub.query("SELECT discussion_kind, timezone, ping_role_id FROM club_config")
     assert [tuple(r) for r in rows] == [("forum", "America/New_York", s.watchers.id)]
