@@ -224,7 +224,11 @@ class Vote(Base):
     """A member's rating in half stars (1 = ½ star ... 10 = 5 stars); one row per member."""
 
     __tablename__ = "vote"
-    __table_args__ = (CheckConstraint("half_stars BETWEEN 1 AND 10", name="half_stars_range"),)
+    __table_args__ = (
+        CheckConstraint("half_stars BETWEEN 1 AND 10", name="half_stars_range"),
+        # per-episode histograms (the wrap-up, the live poll) read only this index
+        Index("ix_vote_poll_id_half_stars", "poll_id", "half_stars"),
+    )
 
     poll_id: Mapped[int] = mapped_column(ForeignKey("rating_poll.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -12,7 +12,8 @@ from bot.db.models import Club, DropAction, Episode, EpisodeThread, Show, Thread
 from bot.db.upsert import dialect_name, upsert
 from bot.errors import UserError
 from bot.services.club import ClubSettings, require_club
-from bot.services.drops import DropContext, MessageRef, build_context, load_show, timings
+from bot.services.drop_plan import load_show, timings
+from bot.services.drops import DropContext, MessageRef, build_context
 from bot.services.shows import is_aired, list_shows, resolve_show
 
 

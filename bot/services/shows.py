@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from bot.db.models import BreakWeek, Club, DropAction, Episode, RatingPoll, Show
 from bot.errors import NotFoundError, UserError
 from bot.services.club import require_club
-from bot.services.drops import load_show, next_due
+from bot.services.drop_plan import load_show, next_due
 from bot.services.slots import (
     WEEKDAYS,
     WeeklySlot,

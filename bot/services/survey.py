@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Show, SurveyAnswer
 from bot.db.upsert import dialect_name, upsert
 from bot.errors import NotFoundError, UserError
-from bot.services.drops import load_show
+from bot.services.drop_plan import load_show
 from bot.services.shows import is_aired, resolve_show
 
 CHARACTER_MAX = 100

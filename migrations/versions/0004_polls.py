@@ -51,9 +51,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("poll_id", "user_id", name=op.f("pk_vote")),
     )
+    op.create_index("ix_vote_poll_id_half_stars", "vote", ["poll_id", "half_stars"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_vote_poll_id_half_stars", table_name="vote")
     op.drop_table("vote")
     op.drop_index(op.f("ix_rating_poll_closes_at"), table_name="rating_poll")
     op.drop_table("rating_poll")

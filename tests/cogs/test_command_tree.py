@@ -27,6 +27,13 @@ CONTRACT = {
     "show list": [],
     "show info": ["show"],
     "schedule": [],
+    "show thread": ["show", "episode"],
+    "rate": ["show", "episode", "stars"],
+    "watched": ["show", "episode"],
+    "progress": [],
+    "spoiler": ["show", "episode", "text"],
+    "season survey": ["show"],
+    "season wrapup": ["show", "publish"],
 }
 
 
