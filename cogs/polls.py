@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -25,7 +26,7 @@ from bot.autocomplete import show_autocomplete
 from bot.errors import UserError
 from bot.publisher import describe_http_error
 from bot.render.polls import closed_poll_embed, option_description, poll_embed, stars, vote_reply
-from bot.replies import guild_of, report_error, send_ephemeral
+from bot.replies import APOLOGY, guild_of, send_ephemeral
 from bot.services import polls as poll_service
 from bot.services.drops import DropContext, MessageRef, Posted, with_done
 from bot.services.polls import HALF_STARS, PollInfo
@@ -47,6 +48,9 @@ FIRST_EDIT_DELAY = 1.0
 # Answer "thinking…" if the vote is not committed by then, to stay inside Discord's 3 s.
 DEFER_AFTER = 1.5
 POLL_ID = r"(?P<poll_id>[0-9]{1,20})"
+# Discord's "Operation cannot be performed on an archived thread": threads archive after a quiet
+# week, which is exactly when a poll closes.
+ARCHIVED_THREAD = 50083
 
 
 def rate_custom_id(poll_id: int) -> str:
@@ -147,8 +151,11 @@ class EditCoalescer:
         self._delay = delay
         self._dirty: set[int] = set()
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._closed = False
 
     def poke(self, key: int) -> None:
+        if self._closed:
+            return
         self._dirty.add(key)
         if key not in self._tasks:
             self._tasks[key] = asyncio.create_task(self._run(key), name=f"poll-refresh-{key}")
@@ -171,6 +178,7 @@ class EditCoalescer:
 
     async def aclose(self, *, flush_timeout: float = 5.0) -> None:
         """Stop; edits still owed are made now (within `flush_timeout`) rather than lost."""
+        self._closed = True
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
@@ -272,15 +280,38 @@ class PollsCog(commands.Cog, name="Polls"):
 
     # --- the poll message ----------------------------------------------------------------------
 
-    def _message(self, channel_id: int, message_id: int) -> discord.PartialMessage:
-        """The poll message without fetching its channel (threads may not be cached)."""
-        return self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
+    async def _edit(self, channel_id: int, message_id: int, **fields: Any) -> None:
+        """Edit the poll message without fetching it (threads may not be cached); in a thread
+        archived for quiet, unarchive it for the edit and archive it again."""
+        message = self.bot.get_partial_messageable(channel_id).get_partial_message(message_id)
+        try:
+            await message.edit(**fields)
+            return
+        except discord.HTTPException as exc:
+            thread = await self._thread(channel_id) if exc.code == ARCHIVED_THREAD else None
+            if thread is None:
+                raise
+        await thread.edit(archived=False)
+        try:
+            await message.edit(**fields)
+        finally:
+            try:
+                await thread.edit(archived=True)
+            except discord.HTTPException as exc:
+                log.warning("could not archive thread %s again: %s %s", channel_id, exc.status, exc.text)
+
+    async def _thread(self, channel_id: int) -> discord.Thread | None:
+        channel = self.bot.get_channel(channel_id)
+        if channel is None:
+            with contextlib.suppress(discord.HTTPException):
+                channel = await self.bot.fetch_channel(channel_id)
+        return channel if isinstance(channel, discord.Thread) else None
 
     async def _show_final(self, poll: PollInfo, stats: poll_service.PollStats) -> None:
         if poll.channel_id is None or poll.message_id is None:
             return
-        message = self._message(poll.channel_id, poll.message_id)
-        await message.edit(embed=closed_poll_embed(poll, stats), view=poll_view(poll.id, closed=True))
+        view = poll_view(poll.id, closed=True)
+        await self._edit(poll.channel_id, poll.message_id, embed=closed_poll_embed(poll, stats), view=view)
 
     async def refresh_message(self, poll_id: int) -> None:
         """Show the current average on the poll message (called by the coalescer)."""
@@ -291,7 +322,7 @@ class PollsCog(commands.Cog, name="Polls"):
                     return  # nothing to show, or closed: the final result stays as it is
                 stats = await poll_service.poll_stats(session, poll_id)
             try:
-                await self._message(poll.channel_id, poll.message_id).edit(embed=poll_embed(poll, stats))
+                await self._edit(poll.channel_id, poll.message_id, embed=poll_embed(poll, stats))
             except discord.HTTPException as exc:
                 log.warning("could not refresh poll %s: %s %s", poll_id, exc.status, exc.text)
                 return
@@ -315,11 +346,25 @@ class PollsCog(commands.Cog, name="Polls"):
         try:
             receipt = await self._committed(interaction, self.writer.submit(poll_id, interaction.user.id, half_stars))
         except Exception as exc:
-            await report_error(interaction, exc)
+            await self._refuse(interaction, exc)
             return
         self.refresher.poke(poll_id)
         try:
             await send_ephemeral(interaction, vote_reply(receipt))
+        except discord.HTTPException as exc:
+            log.warning("could not answer a vote (interaction %s): %s %s", interaction.id, exc.status, exc.text)
+
+    async def _refuse(self, interaction: discord.Interaction[Any], error: Exception) -> None:
+        """A vote that was not stored: the reason, privately. Unexpected errors are logged with
+        an error id but without the interaction's data, which holds the member's choice."""
+        if isinstance(error, UserError):
+            message = error.message
+        else:
+            error_id = secrets.token_hex(4)
+            log.error("a vote failed [error id %s]", error_id, exc_info=error)
+            message = APOLOGY.format(error_id=error_id)
+        try:
+            await send_ephemeral(interaction, message)
         except discord.HTTPException as exc:
             log.warning("could not answer a vote (interaction %s): %s %s", interaction.id, exc.status, exc.text)
 

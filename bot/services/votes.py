@@ -132,7 +132,7 @@ class VoteWriter:
 
         Raises at once for a poll known closed, an invalid rating, or a stopped writer.
         """
-        if not self._accepting:
+        if not self._accepting or self._task is None or self._task.done():
             raise UserError(STOPPED)
         closed_on = self._closed.get(poll_id)
         if closed_on is not None:
@@ -163,24 +163,21 @@ class VoteWriter:
                 await self._write(batch)
 
     async def _next_batch(self) -> tuple[list[_Vote], bool]:
+        """The next batch, and whether the writer was told to stop after it."""
         first = await self._queue.get()
         if first is _STOP:
-            return self._drain([]), True
+            return [], True
         await asyncio.sleep(0)  # let voters that are already running join this batch
-        return self._drain([first]), False  # type: ignore[list-item]
-
-    def _drain(self, batch: list[_Vote]) -> list[_Vote]:
-        """Take what is queued, up to a batch; after a stop, everything that is left."""
-        limit = self._max_batch if self._accepting else None
-        while limit is None or len(batch) < limit:
+        batch: list[_Vote] = [first]  # type: ignore[list-item]
+        while len(batch) < self._max_batch:
             try:
                 item = self._queue.get_nowait()
             except asyncio.QueueEmpty:
                 break
-            if item is _STOP:
-                continue
+            if item is _STOP:  # nothing can follow it: `stop` refuses new votes first
+                return batch, True
             batch.append(item)  # type: ignore[arg-type]
-        return batch
+        return batch, False
 
     async def _write(self, batch: list[_Vote]) -> None:
         try:
