@@ -19,6 +19,7 @@ from bot.render.shows import info_embed, list_embed, schedule_embed
 from bot.render.text import episode_label, safe, when
 from bot.replies import ReportingView, guild_of
 from bot.services import shows as show_service
+from bot.services.polls import season_scores
 from bot.services.shows import EPISODES_MAX, REMINDER_MAX, ShowForm, ShowInfo
 from bot.services.slots import WEEKDAYS
 
@@ -259,17 +260,21 @@ class ShowsCog(commands.Cog):
 
     @show.command(name="list", description="Every show, its next drop and how far it is")
     async def list_(self, interaction: Interaction) -> None:
+        guild = guild_of(interaction)
         async with self.bot.session_factory() as session:
-            infos = await show_service.list_shows(session, guild_of(interaction).id, self.bot.clock.now())
-        await interaction.response.send_message(embed=list_embed(infos), ephemeral=True)
+            infos = await show_service.list_shows(session, guild.id, self.bot.clock.now())
+            scores = await season_scores(session, guild.id)
+        await interaction.response.send_message(embed=list_embed(infos, scores), ephemeral=True)
 
     @show.command(name="info", description="A show's card: slot, platform, episodes and air times")
     @app_commands.describe(show="The show")
     @app_commands.autocomplete(show=show_autocomplete)
     async def info(self, interaction: Interaction, show: str) -> None:
+        guild = guild_of(interaction)
         async with self.bot.session_factory() as session:
-            info = await show_service.get_show(session, guild_of(interaction).id, show, self.bot.clock.now())
-        await interaction.response.send_message(embed=info_embed(info), ephemeral=True)
+            info = await show_service.get_show(session, guild.id, show, self.bot.clock.now())
+            score = (await season_scores(session, guild.id)).get(info.id)
+        await interaction.response.send_message(embed=info_embed(info, score), ephemeral=True)
 
     @app_commands.command(name="schedule", description="The club's drops in the next seven days")
     @app_commands.guild_only()

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import discord
 
 from bot.render.text import clip, episode_label, join_lines, safe, ts, when
+from bot.services.polls import SeasonScore
 from bot.services.shows import Drop, EpisodeInfo, ShowInfo
 
 COLOUR = discord.Colour.blurple()
 EPISODE_WINDOW = 15
 
 
-def show_line(show: ShowInfo) -> str:
+def score_text(score: SeasonScore | None) -> str:
+    if score is None:
+        return "no ratings yet"
+    ratings = f"{score.ratings} rating{'s' if score.ratings != 1 else ''}"
+    return f"★ {score.stars:.1f} ({ratings} over {score.rated_episodes} ep.)"
+
+
+def show_line(show: ShowInfo, score: SeasonScore | None = None) -> str:
     head = f"**{safe(show.title)}**" + (f" · {safe(show.season)}" if show.season else "")
     progress = f"{show.aired_count}/{show.episode_count} aired"
     if show.paused:
@@ -24,15 +32,17 @@ def show_line(show: ShowInfo) -> str:
     else:
         upcoming = show.next_episode
         state = f"next: {episode_label(upcoming.number)} {when(upcoming.air_at)}" if upcoming else "—"
-    return f"{head} — {progress} — {state}"
+    rating = f" — {score_text(score)}" if score is not None else ""
+    return f"{head} — {progress} — {state}{rating}"
 
 
-def list_embed(shows: Sequence[ShowInfo]) -> discord.Embed:
+def list_embed(shows: Sequence[ShowInfo], scores: Mapping[int, SeasonScore] | None = None) -> discord.Embed:
     embed = discord.Embed(title="The club's shows", colour=COLOUR)
     if not shows:
         embed.description = "No shows yet. A moderator adds one with `/show add`."
         return embed
-    embed.description = join_lines([show_line(s) for s in shows], 4000)
+    scores = scores or {}
+    embed.description = join_lines([show_line(s, scores.get(s.id)) for s in shows], 4000)
     return embed
 
 
@@ -57,12 +67,13 @@ def _episode_window(show: ShowInfo) -> tuple[list[EpisodeInfo], int]:
     return episodes[start : start + EPISODE_WINDOW], start
 
 
-def info_embed(show: ShowInfo) -> discord.Embed:
+def info_embed(show: ShowInfo, score: SeasonScore | None = None) -> discord.Embed:
     embed = discord.Embed(title=safe(show.title), colour=COLOUR)
     if show.season:
         embed.add_field(name="Season", value=safe(show.season))
     embed.add_field(name="Platform", value=safe(show.platform) if show.platform else "—")
     embed.add_field(name="Episodes", value=f"{show.aired_count}/{show.episode_count} aired")
+    embed.add_field(name="Rating so far", value=score_text(score))
     embed.add_field(name="Weekly slot", value=show.slot.describe())
     embed.add_field(name="Heads-up", value=f"{show.reminder_minutes} min before" if show.reminder_minutes else "none")
     if show.paused:

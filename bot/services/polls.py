@@ -168,6 +168,39 @@ async def poll_stats(session: AsyncSession, poll_id: int) -> PollStats:
     return PollStats(tuple(histogram))
 
 
+@dataclass(frozen=True)
+class SeasonScore:
+    """A show's rating so far: the mean of its episodes' averages, in stars."""
+
+    stars: float
+    ratings: int
+    rated_episodes: int
+
+
+async def season_scores(session: AsyncSession, guild_id: int) -> dict[int, SeasonScore]:
+    """Each rated show's score so far, for the show list (one grouped query per server)."""
+    rows = await session.execute(
+        select(Episode.show_id, func.avg(Vote.half_stars), func.count())
+        .select_from(Vote)
+        .join(RatingPoll, RatingPoll.id == Vote.poll_id)
+        .join(Episode, Episode.id == RatingPoll.episode_id)
+        .join(Show, Show.id == Episode.show_id)
+        .where(Show.guild_id == guild_id)
+        .group_by(Episode.show_id, RatingPoll.id)
+    )
+    per_show: dict[int, list[tuple[float, int]]] = {}
+    for show_id, average, count in rows:
+        per_show.setdefault(show_id, []).append((float(average) / 2, int(count)))
+    return {
+        show_id: SeasonScore(
+            stars=sum(a for a, _ in episodes) / len(episodes),
+            ratings=sum(c for _, c in episodes),
+            rated_episodes=len(episodes),
+        )
+        for show_id, episodes in per_show.items()
+    }
+
+
 # --- opening and closing --------------------------------------------------------------------
 
 
