@@ -43,7 +43,10 @@ def user_message(interaction: discord.Interaction[Any], error: BaseException) ->
     original = _unwrap(error)
     if isinstance(original, UserError):
         return original.message
-    if isinstance(original, app_commands.CheckFailure | app_commands.TransformerError) and str(original):
+    if isinstance(original, app_commands.TransformerError):
+        expected = original.transformer._error_display_name or original.type.name.replace("_", " ")
+        return f"That value doesn't fit this option (it needs a {expected}). Pick one from Discord's list."
+    if isinstance(original, app_commands.CheckFailure) and str(original):
         return str(original)
     if isinstance(original, app_commands.CommandOnCooldown):
         return f"Slow down a little: try again in {original.retry_after:.0f} s."
