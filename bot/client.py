@@ -126,5 +126,5 @@ class WatchClubBot(commands.Bot):
         if not self._shutting_down:  # SIGTERM and `async with bot` both close
             self._shutting_down = True
             log.info("shutting down")
-            self.scheduler.shutdown()
+            await self.scheduler.aclose()  # a drop being posted finishes first
         await super().close()

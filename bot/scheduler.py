@@ -8,6 +8,7 @@ and converted here from the bot's clock to real time, so a shifted test clock wo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,8 @@ from bot.clock import Clock
 log = logging.getLogger(__name__)
 
 JobFunc = Callable[..., Awaitable[None]]
+# How long a clean shutdown lets running jobs (a drop being posted) finish before cancelling them.
+SHUTDOWN_GRACE = 5.0
 
 
 class Scheduler:
@@ -39,6 +42,7 @@ class Scheduler:
                 "max_instances": 16,
             },
         )
+        self._running: set[asyncio.Task[Any]] = set()
 
     @property
     def running(self) -> bool:
@@ -48,6 +52,24 @@ class Scheduler:
         """Start inside the running event loop (the bot's `setup_hook`)."""
         if not self._aps.running:
             self._aps.start()
+
+    async def aclose(self, grace: float = SHUTDOWN_GRACE) -> None:
+        """Stop starting jobs, give the running ones `grace` seconds, then cancel what is left,
+        and return only once every job has ended.
+
+        APScheduler's own shutdown cancels running jobs at once and returns: a drop would be cut
+        between its Discord post and its `done` mark, and a job cancelled in the middle of a
+        database call after the engine was disposed can keep the process from ever exiting.
+        """
+        if self._aps.running:
+            self._aps.pause()
+        if self._running:
+            _, late = await asyncio.wait(set(self._running), timeout=grace)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=grace)
+        self.shutdown()
 
     def shutdown(self) -> None:
         if self._aps.running:
@@ -63,12 +85,24 @@ class Scheduler:
         """Run `func(*args)` at `at` (bot clock), replacing any job with the same id."""
         run_date = self.to_real_time(at)
         self._aps.add_job(
-            func,
+            self._tracked,
             DateTrigger(run_date=max(run_date, datetime.now(UTC) + timedelta(milliseconds=1))),
             id=job_id,
-            args=args,
+            name=getattr(func, "__qualname__", job_id),
+            args=(func, *args),
             replace_existing=True,
         )
+
+    async def _tracked(self, func: JobFunc, *args: Any) -> None:
+        """Run a job, known as running until it ends (so `aclose` can wait for it)."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            await func(*args)
+        finally:
+            if task is not None:
+                self._running.discard(task)
 
     def cancel(self, job_id: str) -> None:
         if self._aps.get_job(job_id) is not None:

@@ -68,7 +68,9 @@ class BotLauncher:
         return "\n".join(p.describe() for p in self.processes)
 
     async def cleanup(self) -> None:
-        for proc in self.processes:
+        # Newest first: an older process that was killed would otherwise wait for a disconnect
+        # while the newer one is still connected.
+        for proc in reversed(self.processes):
             try:
                 await proc.terminate(timeout=5.0)
             finally:
