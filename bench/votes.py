@@ -178,7 +178,7 @@ def main(argv: list[str]) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="wc-bench-votes-") as folder:
         asyncio.run(run(sizes, Path(folder)))
-    print("votes (2): through the fake Discord — not yet (waits for tests/e2e/fakediscord)")
+    print("votes (2): through the fake Discord and the real bot process: python -m bench vote_latency")
     return 0
 
 
