@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.e2e.conftest import WatchClub
-from tests.e2e.fakediscord import Message, P, TextChannel
+from tests.e2e.fakediscord import FileUpload, Message, P, TextChannel
 
 DROP = datetime(2024, 1, 12, 4, 30, tzinfo=UTC)  # Thursday 2024-01-11 23:30 in New York
 WEEK = timedelta(days=7)
@@ -216,3 +216,72 @@ async def test_spoiler_is_wrapped_and_pings_nobody(watchclub: WatchClub) -> None
     early = await s.fake.slash(s.guild, s.bob, "spoiler", show="Metallic Rouge", episode=5, text="x")
     assert early.ephemeral
     assert "hasn't aired yet" in early.content
+
+
+async def test_spoiler_image_goes_out_marked_as_a_spoiler(watchclub: WatchClub) -> None:
+    s = watchclub.server
+    bot = await watchclub.start(clock_start=DROP - LEAD)
+    await setup_club(watchclub)
+    await add_show(watchclub)
+    await bot.kill()
+    await watchclub.start(clock_start=DROP + timedelta(minutes=1))
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    reply = await s.fake.slash(
+        s.guild,
+        s.bob,
+        "spoiler",
+        in_channel=s.chat,
+        show="Metallic Rouge",
+        episode=1,
+        text="look at this",
+        image=FileUpload("rouge.png", png, "image/png"),
+    )
+    message = await reply.wait_followup() if reply.deferred else reply.message
+    assert message is not None
+    assert [a.filename for a in message.attachments] == ["SPOILER_rouge.png"]
+    assert message.attachments[0].data == png
+    assert "||look at this||" in message.content
+    not_image = await s.fake.slash(
+        s.guild,
+        s.bob,
+        "spoiler",
+        show="Metallic Rouge",
+        episode=1,
+        text="notes",
+        image=FileUpload("notes.txt", b"spoilers", "text/plain"),
+    )
+    assert not_image.ephemeral
+    assert "Only images" in not_image.content
+
+
+async def test_show_thread_reopens_a_deleted_thread_and_relinks_it(watchclub: WatchClub) -> None:
+    s = watchclub.server
+    s.forum.add_tag("Spoilers")
+    bot = await watchclub.start(clock_start=DROP - LEAD)
+    await setup_club(watchclub)
+    await add_show(watchclub)
+    await bot.kill()
+    await watchclub.start(clock_start=DROP + timedelta(minutes=1))
+    first = await s.fake.wait_for(lambda: next(iter(s.forum.threads), None), timeout=30)
+    announcement = await s.fake.wait_for_message(s.announcements, lambda m: f"<#{first.id}>" in m.content, timeout=15)
+
+    still_there = await s.fake.slash(s.guild, s.mod, "show thread", show="Metallic Rouge", episode=1)
+    answer = await still_there.wait_followup() if still_there.deferred else still_there
+    assert "already has its thread" in answer.content
+
+    first.delete()
+    reopened = await s.fake.slash(s.guild, s.mod, "show thread", show="Metallic Rouge", episode=1)
+    answer = await reopened.wait_followup() if reopened.deferred else reopened
+    assert "Opened a new discussion thread" in answer.content
+    second = await s.fake.wait_for(lambda: next(iter(s.forum.threads), None), timeout=15)
+    assert second.id != first.id
+    assert second.name == "Metallic Rouge · E01"
+    relinked = await s.fake.wait_for(
+        lambda: f"<#{second.id}>" in s.fake.message(announcement.id).content or None, timeout=15
+    )
+    assert relinked
+    rows = await watchclub.query("SELECT thread_id FROM episode_thread")
+    assert [r[0] for r in rows] == [second.id]
+    refused = await s.fake.slash(s.guild, s.bob, "show thread", show="Metallic Rouge", episode=1)
+    assert refused.ephemeral
+    assert "moderators" in refused.content
