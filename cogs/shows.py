@@ -6,7 +6,7 @@ a whole group, so the moderator subcommands rely on the server-side check alone.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import discord
 from discord import app_commands
@@ -88,6 +88,12 @@ class ShowsCog(commands.Cog):
     def __init__(self, bot: WatchClubBot) -> None:
         self.bot = bot
 
+    async def _changed(self, interaction: Interaction, info: ShowInfo, text: str, **extra: Any) -> None:
+        """After a schedule change: the runner looks at the show now; the moderator hears what
+        changed and when the next drop is."""
+        self.bot.show_changed(info.id)
+        await interaction.response.send_message(f"{text} {next_drop_line(info)}", ephemeral=True, **extra)
+
     # --- moderators -------------------------------------------------------------------------
 
     @show.command(name="add", description="Add a show with its weekly drop slot (moderators)")
@@ -111,12 +117,11 @@ class ShowsCog(commands.Cog):
         form = ShowForm(title, episodes, weekday, time, timezone, start, platform, season, reminder)
         async with self.bot.session_factory() as session:
             info = await show_service.add_show(session, guild_of(interaction).id, form, self.bot.clock.now())
-        self.bot.show_changed(info.id)
-        await interaction.response.send_message(
-            f"Added **{safe(info.title)}**: {info.episode_count} episodes, {info.slot.describe()}. "
-            + next_drop_line(info),
+        await self._changed(
+            interaction,
+            info,
+            f"Added **{safe(info.title)}**: {info.episode_count} episodes, {info.slot.describe()}.",
             embed=info_embed(info),
-            ephemeral=True,
         )
 
     @show.command(name="edit", description="Change a show's details or slot (moderators)")
@@ -146,10 +151,7 @@ class ShowsCog(commands.Cog):
             return
         async with self.bot.session_factory() as session:
             info = await show_service.edit_show(session, guild_of(interaction).id, show, form, self.bot.clock.now())
-        self.bot.show_changed(info.id)
-        await interaction.response.send_message(
-            f"Updated **{safe(info.title)}**. " + next_drop_line(info), embed=info_embed(info), ephemeral=True
-        )
+        await self._changed(interaction, info, f"Updated **{safe(info.title)}**.", embed=info_embed(info))
 
     @show.command(name="remove", description="Remove a show and its schedule (moderators; asks to confirm)")
     @app_commands.describe(show="The show to remove")
@@ -178,12 +180,8 @@ class ShowsCog(commands.Cog):
             info, slot_date = await show_service.skip_week(
                 session, guild_of(interaction).id, show, date, self.bot.clock.now(), undo=undo
             )
-        self.bot.show_changed(info.id)
         verb = "is no longer a break week" if undo else "is now a break week; later episodes move back a week"
-        await interaction.response.send_message(
-            f"**{safe(info.title)}**: the slot on {slot_date.isoformat()} {verb}. " + next_drop_line(info),
-            ephemeral=True,
-        )
+        await self._changed(interaction, info, f"**{safe(info.title)}**: the slot on {slot_date.isoformat()} {verb}.")
 
     @show.command(name="delay", description="Move one episode to another date and time (moderators)")
     @app_commands.describe(
@@ -198,11 +196,9 @@ class ShowsCog(commands.Cog):
             info = await show_service.delay_episode(
                 session, guild_of(interaction).id, show, episode, to, self.bot.clock.now()
             )
-        self.bot.show_changed(info.id)
         moved = info.episode(episode)
-        await interaction.response.send_message(
-            f"**{safe(info.title)} {episode_label(episode)}** now drops {when(moved.air_at)}. " + next_drop_line(info),
-            ephemeral=True,
+        await self._changed(
+            interaction, info, f"**{safe(info.title)} {episode_label(episode)}** now drops {when(moved.air_at)}."
         )
 
     @show.command(name="title", description="Set an episode's title (moderators)")
@@ -239,10 +235,7 @@ class ShowsCog(commands.Cog):
     async def resume(self, interaction: Interaction, show: str) -> None:
         async with self.bot.session_factory() as session:
             info = await show_service.resume_show(session, guild_of(interaction).id, show, self.bot.clock.now())
-        self.bot.show_changed(info.id)
-        await interaction.response.send_message(
-            f"Resumed **{safe(info.title)}**. " + next_drop_line(info), ephemeral=True
-        )
+        await self._changed(interaction, info, f"Resumed **{safe(info.title)}**.")
 
     @show.command(name="thread", description="(Re)open an episode's discussion thread and relink it (moderators)")
     @app_commands.describe(show="The show", episode="The episode whose thread to open")
