@@ -45,8 +45,20 @@ STARS = app_commands.Range[float, 0.5, 5.0]
 EDIT_INTERVAL = 3.0
 # The first edit waits a moment so the first votes of a rush share it.
 FIRST_EDIT_DELAY = 1.0
-# Answer "thinking…" if the vote is not committed by then, to stay inside Discord's 3 s.
+# Discord's 3 s for a first answer (or a defer) count from the interaction's creation, not from
+# when the handler starts (in a rush of votes, seconds later). So ages are measured from the
+# interaction's snowflake time on the real clock (`discord.utils.utcnow`), never the bot's clock.
+# Answer "thinking…" once a vote this old is still not committed...
 DEFER_AFTER = 1.5
+# ...but not once it is this old: in a rush a request can take a second to leave the bot, and a
+# defer that arrives late is refused, after costing as much as an answer. Measured with a burst of
+# 5,000 votes (bench/vote_latency.py): deferring up to 2.8 s sometimes sent most defers late.
+DEFER_UNTIL = 2.0
+# Older than this, an answer would reach Discord after its 3 s: none is sent (the vote is stored
+# all the same).
+TOO_LATE = 2.8
+# Discord's "Unknown interaction": an answer that came too late.
+UNKNOWN_INTERACTION = 10062
 POLL_ID = r"(?P<poll_id>[0-9]{1,20})"
 # Discord's "Operation cannot be performed on an archived thread": threads archive after a quiet
 # week, which is exactly when a poll closes.
@@ -67,9 +79,12 @@ def clear_custom_id(poll_id: int) -> str:
 class RateSelect(discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], template=rf"wc:poll:{POLL_ID}:rate"):
     """½ to 5 stars; works on poll messages posted before a restart (the id is in the custom id)."""
 
-    def __init__(self, poll_id: int, *, disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Select(
+    def __init__(
+        self, poll_id: int, *, disabled: bool = False, item: discord.ui.Select[discord.ui.View] | None = None
+    ) -> None:
+        """`item`: the select discord.py parsed from the message, to wrap instead of building one."""
+        if item is None:
+            item = discord.ui.Select(
                 custom_id=rate_custom_id(poll_id),
                 placeholder="Rate this episode: ½ to 5 stars",
                 options=[
@@ -79,13 +94,17 @@ class RateSelect(discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], tem
                 disabled=disabled,
                 row=0,
             )
-        )
+        super().__init__(item)
         self.poll_id = poll_id
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> RateSelect:
+        # Called for every vote, inside the 3 s: reuse the select discord.py has just built from the
+        # message (the callback reads only the values picked) rather than build ten options anew.
+        if isinstance(item, discord.ui.Select):
+            return cls(int(match["poll_id"]), item=item)
         return cls(int(match["poll_id"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -93,22 +112,27 @@ class RateSelect(discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], tem
 
 
 class ClearButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=rf"wc:poll:{POLL_ID}:clear"):
-    def __init__(self, poll_id: int, *, disabled: bool = False) -> None:
-        super().__init__(
-            discord.ui.Button(
+    def __init__(
+        self, poll_id: int, *, disabled: bool = False, item: discord.ui.Button[discord.ui.View] | None = None
+    ) -> None:
+        """`item`: the button discord.py parsed from the message, to wrap instead of building one."""
+        if item is None:
+            item = discord.ui.Button(
                 label="Remove my rating",
                 style=discord.ButtonStyle.secondary,
                 custom_id=clear_custom_id(poll_id),
                 disabled=disabled,
                 row=1,
             )
-        )
+        super().__init__(item)
         self.poll_id = poll_id
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> ClearButton:
+        if isinstance(item, discord.ui.Button):
+            return cls(int(match["poll_id"]), item=item)
         return cls(int(match["poll_id"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -128,6 +152,73 @@ async def _vote(interaction: discord.Interaction[Any], poll_id: int, half_stars:
         await send_ephemeral(interaction, STOPPED)
         return
     await cog.vote(interaction, poll_id, half_stars)
+
+
+# --- answering a vote ------------------------------------------------------------------------
+
+
+def interaction_age(interaction: discord.Interaction[Any]) -> float:
+    """Seconds since Discord created the interaction: its snowflake's time, on the real clock."""
+    return (discord.utils.utcnow() - interaction.created_at).total_seconds()
+
+
+class VoteAnswer:
+    """The private answer to one vote: a "thinking…" defer if the commit is slow, then the answer.
+
+    Timed from the interaction's creation, which is what Discord's 3 s count from: the defer goes
+    out once the interaction is `DEFER_AFTER` old (at once if the handler started later), unless it
+    is already `DEFER_UNTIL` old; no first response is sent once it is `TOO_LATE` (the vote is
+    stored all the same). After a defer Discord refused, nothing more is sent: it would be refused
+    too.
+    """
+
+    def __init__(self, interaction: discord.Interaction[Any]) -> None:
+        self.interaction = interaction
+        self.lost = False  # Discord refused the defer: the interaction takes no answer any more
+
+    async def after(self, future: asyncio.Future[VoteReceipt]) -> VoteReceipt:
+        """Wait for the vote's commit; if that is slow, defer privately so Discord's 3 s pass."""
+        interaction = self.interaction
+        deferring: list[asyncio.Task[Any]] = []
+
+        def defer() -> None:
+            if future.done() or interaction.response.is_done() or interaction_age(interaction) > DEFER_UNTIL:
+                return
+            deferring.append(asyncio.create_task(interaction.response.defer(ephemeral=True, thinking=True)))
+
+        delay = max(0.0, DEFER_AFTER - interaction_age(interaction))
+        timer = asyncio.get_running_loop().call_later(delay, defer)
+        try:
+            return await future
+        finally:
+            timer.cancel()
+            for task in deferring:  # the answer must not race the defer
+                try:
+                    await task
+                except discord.HTTPException as exc:
+                    self.lost = True
+                    self._log_refused("defer", exc)
+
+    async def send(self, content: str) -> None:
+        """The answer (a follow-up after a defer); nothing if Discord would refuse it."""
+        interaction = self.interaction
+        if self.lost:
+            return
+        if not interaction.response.is_done():
+            age = interaction_age(interaction)
+            if age > TOO_LATE:
+                log.debug("not answering vote interaction %s: %.1f s old, too late for Discord", interaction.id, age)
+                return
+        try:
+            await send_ephemeral(interaction, content)
+        except discord.HTTPException as exc:
+            self._log_refused("answer", exc)
+
+    def _log_refused(self, what: str, exc: discord.HTTPException) -> None:
+        if isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_INTERACTION:  # late: Discord forgot it
+            log.debug("vote interaction %s: %s refused as late", self.interaction.id, what)
+        else:
+            log.warning("could not %s a vote (interaction %s): %s %s", what, self.interaction.id, exc.status, exc.text)
 
 
 # --- coalesced message edits ----------------------------------------------------------------
@@ -343,18 +434,16 @@ class PollsCog(commands.Cog, name="Polls"):
 
     async def vote(self, interaction: discord.Interaction[Any], poll_id: int, half_stars: int | None) -> None:
         """A vote from the poll message: stored, then answered privately, then shown (coalesced)."""
+        answer = VoteAnswer(interaction)
         try:
-            receipt = await self._committed(interaction, self.writer.submit(poll_id, interaction.user.id, half_stars))
+            receipt = await answer.after(self.writer.submit(poll_id, interaction.user.id, half_stars))
         except Exception as exc:
-            await self._refuse(interaction, exc)
+            await self._refuse(answer, exc)
             return
         self.refresher.poke(poll_id)
-        try:
-            await send_ephemeral(interaction, vote_reply(receipt))
-        except discord.HTTPException as exc:
-            log.warning("could not answer a vote (interaction %s): %s %s", interaction.id, exc.status, exc.text)
+        await answer.send(vote_reply(receipt))
 
-    async def _refuse(self, interaction: discord.Interaction[Any], error: Exception) -> None:
+    async def _refuse(self, answer: VoteAnswer, error: Exception) -> None:
         """A vote that was not stored: the reason, privately. Unexpected errors are logged with
         an error id but without the interaction's data, which holds the member's choice."""
         if isinstance(error, UserError):
@@ -363,29 +452,7 @@ class PollsCog(commands.Cog, name="Polls"):
             error_id = secrets.token_hex(4)
             log.error("a vote failed [error id %s]", error_id, exc_info=error)
             message = APOLOGY.format(error_id=error_id)
-        try:
-            await send_ephemeral(interaction, message)
-        except discord.HTTPException as exc:
-            log.warning("could not answer a vote (interaction %s): %s %s", interaction.id, exc.status, exc.text)
-
-    async def _committed(
-        self, interaction: discord.Interaction[Any], future: asyncio.Future[VoteReceipt]
-    ) -> VoteReceipt:
-        """Wait for the vote's commit; if that is slow, defer privately so Discord's 3 s pass."""
-        deferring: list[asyncio.Task[Any]] = []
-
-        def defer() -> None:
-            if not future.done() and not interaction.response.is_done():
-                deferring.append(asyncio.create_task(interaction.response.defer(ephemeral=True, thinking=True)))
-
-        timer = asyncio.get_running_loop().call_later(DEFER_AFTER, defer)
-        try:
-            return await future
-        finally:
-            timer.cancel()
-            for task in deferring:  # the answer must not race the defer
-                with contextlib.suppress(discord.HTTPException):
-                    await task
+        await answer.send(message)
 
     @app_commands.command(name="rate", description="Rate an episode from ½ to 5 stars, without the poll message")
     @app_commands.describe(
@@ -402,10 +469,14 @@ class PollsCog(commands.Cog, name="Polls"):
             target = await poll_service.resolve_rating_target(session, guild.id, show, episode, self.bot.clock.now())
         if target.created:
             self.bot.show_changed(target.poll.show_id)  # its closing is now on the drop plan
-        future = self.writer.submit(target.poll.id, interaction.user.id, half_stars)
-        receipt = await self._committed(interaction, future)
+        answer = VoteAnswer(interaction)
+        try:
+            receipt = await answer.after(self.writer.submit(target.poll.id, interaction.user.id, half_stars))
+        except Exception as exc:
+            await self._refuse(answer, exc)
+            return
         self.refresher.poke(target.poll.id)
-        await send_ephemeral(interaction, vote_reply(receipt, show_title=target.poll.show_title))
+        await answer.send(vote_reply(receipt, show_title=target.poll.show_title))
 
 
 async def setup(bot: WatchClubBot) -> None:

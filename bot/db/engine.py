@@ -1,10 +1,12 @@
-"""The async engine and session factory, with the SQLite pragmas we rely on."""
+"""The async engine and session factory, with the SQLite pragmas we rely on; and a synchronous
+engine on the same SQLite file for work that is best done in one hop to a thread (the vote writer)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+import sqlalchemy
+from sqlalchemy import URL, Engine, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.config import sqlite_path
@@ -37,6 +39,20 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def create_sync_sqlite_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """A synchronous engine (the standard library's sqlite3, SQLAlchemy's pysqlite dialect) on the
+    SQLite file of async `url`, with the same pragmas as `create_engine`. Same dialect family, so
+    the same SQL and the same column types (stored values are identical). Its connections may be
+    used from any thread (SQLAlchemy turns sqlite3's same-thread check off for files); dispose of
+    it when done."""
+    sync_url = make_url(url).set(drivername="sqlite")
+    if sync_url.get_backend_name() != "sqlite" or not sync_url.database or sync_url.database == ":memory:":
+        raise ValueError("a synchronous SQLite engine needs a SQLite file (`:memory:` is one connection)")
+    engine = sqlalchemy.create_engine(sync_url, **kwargs)
+    event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
 

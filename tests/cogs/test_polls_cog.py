@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import discord
@@ -20,11 +21,12 @@ from bot.client import WatchClubBot
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db.engine import SessionFactory
-from bot.db.models import Episode
+from bot.db.models import Episode, Vote
 from bot.errors import UserError
 from bot.render.text import ts
 from bot.services import polls
 from bot.services.drops import DropContext, MessageRef
+from bot.services.votes import VoteReceipt
 from cogs.polls import ClearButton, EditCoalescer, PollsCog, RateSelect, poll_view
 from tests.support.db import make_club, make_show
 from tests.support.seeds import ANNOUNCE_CHANNEL, BEFORE_SEASON, E01_AIR, FORUM_CHANNEL, GUILD_ID
@@ -91,14 +93,45 @@ class FakeChannel:
         return self.messages.setdefault(message_id, FakeMessage(self.id, message_id))
 
 
+class NotFoundResponse:
+    status = 404
+    reason = "Not Found"
+
+
+UNKNOWN_INTERACTION = discord.NotFound(NotFoundResponse(), {"code": 10062, "message": "Unknown interaction"})
+
+
 @dataclass
 class FakeResponse:
+    """The first response: a message, or a "thinking…" defer (refused with `refuse_defer`)."""
+
     sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    deferred: list[dict[str, Any]] = field(default_factory=list)
+    deferred_at: list[datetime] = field(default_factory=list)  # real time, like a snowflake's
+    defer_tried: asyncio.Event = field(default_factory=asyncio.Event)
+    refuse_defer: bool = False
 
     def is_done(self) -> bool:
-        return bool(self.sent)
+        return bool(self.sent or self.deferred)
 
     async def send_message(self, content: str, **kwargs: Any) -> None:
+        assert not self.is_done(), "a second first response"
+        self.sent.append((content, kwargs))
+
+    async def defer(self, **kwargs: Any) -> None:
+        assert not self.is_done(), "a second first response"
+        self.deferred_at.append(discord.utils.utcnow())
+        self.defer_tried.set()
+        if self.refuse_defer:
+            raise UNKNOWN_INTERACTION
+        self.deferred.append(kwargs)
+
+
+@dataclass
+class FakeFollowup:
+    sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    async def send(self, content: str, **kwargs: Any) -> None:
         self.sent.append((content, kwargs))
 
 
@@ -107,9 +140,12 @@ class FakeInteraction:
     user: discord.Object
     guild: discord.Object | None = field(default_factory=lambda: discord.Object(GUILD_ID))
     response: FakeResponse = field(default_factory=FakeResponse)
+    followup: FakeFollowup = field(default_factory=FakeFollowup)
     id: int = 1
     command: None = None
     data: None = None
+    # When Discord created the interaction (its snowflake's time): the real clock, not the bot's.
+    created_at: datetime = field(default_factory=discord.utils.utcnow)
 
     @property
     def guild_id(self) -> int | None:
@@ -117,8 +153,15 @@ class FakeInteraction:
 
     @property
     def answers(self) -> list[str]:
-        assert all(kwargs.get("ephemeral") for _, kwargs in self.response.sent), "a vote answer must be private"
-        return [content for content, _ in self.response.sent]
+        """What the member read: the response, or after a defer the follow-up (all private)."""
+        sent = self.response.sent + self.followup.sent
+        assert all(kwargs.get("ephemeral") for _, kwargs in sent), "a vote answer must be private"
+        assert all(kwargs == {"ephemeral": True, "thinking": True} for kwargs in self.response.deferred)
+        return [content for content, _ in sent]
+
+
+def created(seconds_ago: float) -> datetime:
+    return discord.utils.utcnow() - timedelta(seconds=seconds_ago)
 
 
 @pytest.fixture
@@ -354,3 +397,161 @@ async def test_a_poll_closing_in_a_quiet_archived_thread_still_shows_its_result(
     await cog.close_poll(context)
     assert "final" in message.edits[-1]["embed"].title
     assert thread.changes == [False, True]  # unarchived for the edit, then archived again
+
+
+# --- answering in time ------------------------------------------------------------------------
+
+
+async def open_e01_poll(cog: PollsCog, session: AsyncSession) -> polls.PollInfo:
+    context = await drop_context(session)
+    await cog.post_poll(context)
+    poll = await polls.poll_for_episode(session, context.episode_id)
+    assert poll is not None
+    return poll
+
+
+def hold_receipts(cog: PollsCog, monkeypatch: pytest.MonkeyPatch, release: asyncio.Event) -> None:
+    """Votes are committed as usual, but the cog hears of it only once `release` is set (a slow
+    commit, as in a rush)."""
+    submit = cog.writer.submit
+    handing_over: set[asyncio.Task[None]] = set()
+
+    def held(poll_id: int, user_id: int, half_stars: int | None) -> asyncio.Future[VoteReceipt]:
+        committed = submit(poll_id, user_id, half_stars)
+        receipt: asyncio.Future[VoteReceipt] = asyncio.get_running_loop().create_future()
+
+        async def hand_over() -> None:
+            await release.wait()
+            try:
+                receipt.set_result(await committed)
+            except Exception as exc:
+                receipt.set_exception(exc)
+
+        task = asyncio.create_task(hand_over())
+        handing_over.add(task)
+        task.add_done_callback(handing_over.discard)
+        return receipt
+
+    monkeypatch.setattr(cog.writer, "submit", held)
+
+
+async def stored_rating(bot: WatchClubBot, poll_id: int, user_id: int) -> int | None:
+    async with bot.session_factory() as session:
+        return await session.scalar(select(Vote.half_stars).where(Vote.poll_id == poll_id, Vote.user_id == user_id))
+
+
+def no_warnings(caplog: pytest.LogCaptureFixture) -> bool:
+    return not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+@SQLITE
+async def test_a_slow_vote_is_deferred_on_time_counting_from_the_interactions_creation(
+    bot: WatchClubBot, channels: dict[int, FakeChannel], session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cog = cog_of(bot)
+    poll = await open_e01_poll(cog, session)
+    release = asyncio.Event()
+    hold_receipts(cog, monkeypatch, release)
+    member = FakeInteraction(discord.Object(ALICE), created_at=created(1.2))  # the handler started late
+    voting = asyncio.create_task(cog.vote(member, poll.id, 8))
+    await asyncio.wait_for(member.response.defer_tried.wait(), 5)
+    deferred_at_age = (member.response.deferred_at[0] - member.created_at).total_seconds()
+    # 1.5 s after Discord created it; a timer started with the handler would say 2.7 s
+    assert 1.45 <= deferred_at_age < 2.2
+    release.set()
+    await voting
+    assert member.response.deferred and not member.response.sent
+    assert member.answers == [f"You rated E01 ★★★★ — change it any time until {ts(E02_AIR, 'R')}."]  # follow-up
+
+
+@SQLITE
+async def test_late_votes_are_stored_and_answered_only_while_discord_would_take_it(
+    bot: WatchClubBot,
+    channels: dict[int, FakeChannel],
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cog = cog_of(bot)
+    poll = await open_e01_poll(cog, session)
+    caplog.set_level(logging.DEBUG)
+    # The handler starts after Discord's 3 s: any answer would be refused, so none is sent.
+    stale = FakeInteraction(discord.Object(ALICE), created_at=created(3.5))
+    await cog.vote(stale, poll.id, 8)
+    assert stale.answers == [] and not stale.response.deferred_at
+    assert await stored_rating(bot, poll.id, ALICE) == 8
+
+    release = asyncio.Event()
+    hold_receipts(cog, monkeypatch, release)
+    # Past DEFER_UNTIL a defer would likely reach Discord late: none; the answer still goes out
+    # if the commit comes back in time.
+    slow_start = FakeInteraction(discord.Object(ALICE + 1), created_at=created(2.1))
+    voting = asyncio.create_task(cog.vote(slow_start, poll.id, 6))
+    await asyncio.sleep(0.1)
+    release.set()
+    await voting
+    assert not slow_start.response.deferred_at
+    assert slow_start.response.sent and slow_start.answers[0].startswith("You rated E01 ★★★")
+    assert await stored_rating(bot, poll.id, ALICE + 1) == 6
+
+    # Committed too late to answer: stored, not answered.
+    release.clear()
+    late = FakeInteraction(discord.Object(ALICE + 2), created_at=created(2.7))
+    voting = asyncio.create_task(cog.vote(late, poll.id, 4))
+    await asyncio.sleep(0.2)
+    release.set()
+    await voting
+    assert late.answers == [] and not late.response.deferred_at
+    assert await stored_rating(bot, poll.id, ALICE + 2) == 4
+    assert no_warnings(caplog)  # a rush must not log a warning per vote
+    assert "too late" in caplog.text
+
+
+@SQLITE
+async def test_after_a_refused_defer_no_second_answer_is_sent(
+    bot: WatchClubBot,
+    channels: dict[int, FakeChannel],
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    cog = cog_of(bot)
+    poll = await open_e01_poll(cog, session)
+    caplog.set_level(logging.DEBUG)
+    release = asyncio.Event()
+    hold_receipts(cog, monkeypatch, release)
+    member = FakeInteraction(discord.Object(ALICE), created_at=created(1.6))  # deferred at once
+    member.response.refuse_defer = True  # it reached Discord too late: 404 Unknown interaction
+    voting = asyncio.create_task(cog.vote(member, poll.id, 8))
+    await asyncio.wait_for(member.response.defer_tried.wait(), 5)
+    release.set()
+    await voting
+    assert len(member.response.deferred_at) == 1  # one attempt
+    assert member.answers == []  # neither a response nor a follow-up after the refusal
+    assert await stored_rating(bot, poll.id, ALICE) == 8  # the vote counts all the same
+    assert no_warnings(caplog)
+
+
+@SQLITE
+async def test_a_click_wraps_the_component_discord_py_parsed_from_the_message(
+    bot: WatchClubBot, channels: dict[int, FakeChannel], session: AsyncSession
+) -> None:
+    """discord.py builds the message's view before `from_custom_id`: its select is reused, so a
+    vote does not build ten options again, and the vote goes through as before."""
+    cog = cog_of(bot)
+    poll = await open_e01_poll(cog, session)
+    module = sys.modules[type(cog).__module__]
+    parsed_view = poll_view(poll.id)  # what `View.from_message` makes of the poll message
+    for template, parsed, value, answer in [
+        (module.RateSelect, parsed_view.children[0].item, "9", "You rated E01 ★★★★½"),  # type: ignore[attr-defined]
+        (module.ClearButton, parsed_view.children[1].item, None, "Removed your rating of E01."),  # type: ignore[attr-defined]
+    ]:
+        match = template.__discord_ui_compiled_template__.fullmatch(parsed.custom_id)
+        member = FakeInteraction(discord.Object(ALICE))
+        member.client = bot  # type: ignore[attr-defined]
+        item = await template.from_custom_id(member, parsed, match)
+        assert item.item is parsed and item.poll_id == poll.id
+        if value is not None:
+            item.item._values = [value]
+        await item.callback(member)
+        assert member.answers[0].startswith(answer)
