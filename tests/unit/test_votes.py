@@ -351,7 +351,7 @@ async def test_the_writer_stores_instants_exactly_as_the_orm_does(
     async with session_factory() as session:
         session.add(Vote(poll_id=e01.id, user_id=2, half_stars=8, updated_at=clock.now()))
         await session.commit()
-        raw = dict((await session.execute(text("SELECT user_id, updated_at FROM vote"))).tuples().all())
-        typed = dict((await session.execute(select(Vote.user_id, Vote.updated_at))).tuples().all())
+        raw = {row[0]: row[1] for row in await session.execute(text("SELECT user_id, updated_at FROM vote"))}
+        typed = {row[0]: row[1] for row in await session.execute(select(Vote.user_id, Vote.updated_at))}
     assert raw[1] == raw[2]  # the same stored text (SQLite) or timestamp (PostgreSQL)
     assert typed[1] == typed[2] == clock.now()  # and read back aware UTC
